@@ -1,0 +1,178 @@
+/**
+ * The `SyncStorage` interface: what the HTTP layer needs from storage, with
+ * the operations of the seed `SQLStorage`. Implemented by the SQL backend
+ * (`storage/sql/`) and by the memcached layer over any backend
+ * (`storage/cached/`); one conformance suite (`test/storage/conformance.ts`)
+ * runs against every implementation.
+ *
+ * Timestamps are integer milliseconds, always multiples of 10 (the wire's
+ * two decimals of a second). Per user they only increase.
+ *
+ * Every method may throw `StorageUnavailableError` when a dependency is down.
+ */
+
+/** A user id, as in the token and the URL: a positive integer. */
+export type UserId = number;
+
+/** A Basic Storage Object as stored and returned. */
+export interface Bso {
+  id: string;
+  /** Last-modified time, ms (multiple of 10). */
+  modified: number;
+  payload: string;
+  sortindex: number | null;
+  /**
+   * Absolute expiry time in **seconds** since the epoch, as the SQL layout keeps it
+   * (`bso.ttl`); the HTTP layer never shows it. Very large for "never".
+   */
+  expiry: number;
+}
+
+/**
+ * A BSO as written by a client. Fields not given are kept on update
+ * (a ttl-only or sortindex-only PUT works); `ttl` is seconds from the write
+ * (or from the batch commit) and `null` means "never expires".
+ */
+export interface BsoInput {
+  id: string;
+  payload?: string;
+  sortindex?: number | null;
+  ttl?: number | null;
+}
+
+export type SortOrder = 'newest' | 'oldest' | 'index';
+
+export interface FindOptions {
+  /** Only items modified strictly after this time (ms). */
+  newer?: number;
+  /** Only items modified strictly before this time (ms). */
+  older?: number;
+  /** Only these ids (at most 100 on the wire). */
+  ids?: readonly string[];
+  /** Default: no particular order (implementations may use `newest`). */
+  sort?: SortOrder;
+  /** At most this many items; `nextOffset` is set when more remain. */
+  limit?: number;
+  /** A `nextOffset` from an earlier page of the same query. */
+  offset?: string;
+}
+
+export interface FindResult<T> {
+  items: T[];
+  /** Opaque token for the next page (`bound:offset`, or a number for `sort=index`), or null. */
+  nextOffset: string | null;
+}
+
+export interface SetItemResult {
+  created: boolean;
+  modified: number;
+}
+
+export interface PurgeOptions {
+  /** Keep expired rows this many seconds past expiry. Default 0. */
+  gracePeriod?: number;
+  /** Rows deleted per statement. Default 1000. */
+  maxPerLoop?: number;
+  /** Called after each statement, for progress output. */
+  onProgress?: (progress: PurgeResult) => void;
+}
+
+export interface PurgeResult {
+  bsoRowsPurged: number;
+  batchesPurged: number;
+  batchItemsPurged: number;
+  /** False when the run stopped early (e.g. a cap on rounds); run it again. */
+  isComplete: boolean;
+}
+
+export interface SyncStorage {
+  // --- Locks. Every other call made inside `fn` (in the same async context)
+  // runs in the lock's transaction, at the lock's single write timestamp.
+
+  /** Run `fn` holding a shared lock on the collection (re-entrant). */
+  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
+
+  /**
+   * Run `fn` holding an exclusive lock on the collection (re-entrant). Writes
+   * inside share one timestamp, greater than the collection's current one.
+   * Throws `ConflictError` if the lock cannot be had in time. Taking a write
+   * lock inside a read lock on the same collection is an error.
+   */
+  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
+
+  // --- The whole storage of a user.
+
+  /** Max over collection timestamps; 0 for a user with no data. */
+  getStorageTimestamp(userId: UserId): Promise<number>;
+  /** collection name → last-modified ms. */
+  getCollectionTimestamps(userId: UserId): Promise<Record<string, number>>;
+  /** collection name → number of unexpired items. */
+  getCollectionCounts(userId: UserId): Promise<Record<string, number>>;
+  /** collection name → bytes of unexpired payloads. */
+  getCollectionSizes(userId: UserId): Promise<Record<string, number>>;
+  /** Bytes of all unexpired payloads; may be cached unless `recalculate`. */
+  getTotalSize(userId: UserId, recalculate?: boolean): Promise<number>;
+  /** Remove everything of the user. */
+  deleteStorage(userId: UserId): Promise<void>;
+
+  // --- One collection.
+
+  /** Throws `CollectionNotFoundError`. */
+  getCollectionTimestamp(userId: UserId, collection: string): Promise<number>;
+  /** Throws `CollectionNotFoundError` if the collection does not exist, `InvalidOffsetError`. */
+  getItems(userId: UserId, collection: string, options?: FindOptions): Promise<FindResult<Bso>>;
+  /** As `getItems`, ids only. */
+  getItemIds(
+    userId: UserId,
+    collection: string,
+    options?: FindOptions,
+  ): Promise<FindResult<string>>;
+  /** Create or update items; returns the new collection timestamp. */
+  setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number>;
+  /** Throws `CollectionNotFoundError`; returns the new storage timestamp. */
+  deleteCollection(userId: UserId, collection: string): Promise<number>;
+  /** Delete some items; returns the new collection timestamp. Throws `CollectionNotFoundError`. */
+  deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number>;
+
+  // --- One item.
+
+  /** Throws `ItemNotFoundError` (also when expired). */
+  getItemTimestamp(userId: UserId, collection: string, id: string): Promise<number>;
+  /** Throws `ItemNotFoundError`, `CollectionNotFoundError`. */
+  getItem(userId: UserId, collection: string, id: string): Promise<Bso>;
+  /** Create or update one item; `data.id` is ignored in favour of `id`. */
+  setItem(
+    userId: UserId,
+    collection: string,
+    id: string,
+    data: Omit<BsoInput, 'id'>,
+  ): Promise<SetItemResult>;
+  /** Throws `ItemNotFoundError`; returns the new collection timestamp. */
+  deleteItem(userId: UserId, collection: string, id: string): Promise<number>;
+
+  // --- Batches (API 1.5 `?batch=`). Ids are opaque strings.
+
+  createBatch(userId: UserId, collection: string): Promise<string>;
+  /** False for unknown, expired (2 h), closed, or another user's / collection's batch. */
+  validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean>;
+  /** Throws `InvalidBatchError`. Items stay invisible until `applyBatch`. */
+  appendItemsToBatch(
+    userId: UserId,
+    collection: string,
+    batchId: string,
+    items: readonly BsoInput[],
+  ): Promise<number>;
+  /** Apply atomically at one timestamp (ttl counts from it); returns it. Throws `InvalidBatchError`. */
+  applyBatch(userId: UserId, collection: string, batchId: string): Promise<number>;
+  /** Forget the batch and its items. */
+  closeBatch(userId: UserId, collection: string, batchId: string): Promise<void>;
+
+  // --- Maintenance.
+
+  /** Incremental purge of expired rows, bounded per statement, no long transaction. */
+  purgeExpiredItems(options?: PurgeOptions): Promise<PurgeResult>;
+  /** Whether the backing stores answer (for `/__heartbeat__`); never throws. */
+  healthCheck(): Promise<{ database: boolean; cache?: boolean }>;
+  /** Release connections. */
+  close(): Promise<void>;
+}
