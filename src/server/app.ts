@@ -1,0 +1,129 @@
+/**
+ * `buildApp(options)`: the SyncStorage API 1.5 as a Fastify instance, apart
+ * from the code that listens (src/cli/serve-command.ts), so tests drive it
+ * with `app.inject()`. Storage, configuration, logger and clock are passed in.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { SyncStorage } from '../storage/sync-storage.js';
+import { nowMs, toWire } from '../storage/timestamps.js';
+import { authHook } from './auth/auth-hook.js';
+import { HawkAuthenticator } from './auth/hawk-authenticator.js';
+import {
+  resolveServerConfig,
+  type ServerConfig,
+  type ServerConfigInput,
+} from './config/server-config.js';
+import { registerBodyParsers } from './content/body-parsers.js';
+import { toHttpError } from './errors/error-mapper.js';
+import { HttpError } from './errors/weave-errors.js';
+import { registerCollectionRoutes } from './routes/collection-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerInfoRoutes } from './routes/info-routes.js';
+import { registerItemRoutes } from './routes/item-routes.js';
+import { EXPOSED_HEADERS, registerMethodRoutes } from './routes/method-routes.js';
+import { registerPostRoutes } from './routes/post-routes.js';
+import type { RouteContext } from './routes/route-context.js';
+
+export interface BuildAppOptions {
+  storage: SyncStorage;
+  /** Validated and frozen here if it is not already. */
+  config: ServerConfigInput | Readonly<ServerConfig>;
+  /** A pino logger (see `createLogger`); silent when not given. */
+  logger?: FastifyBaseLogger;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export function buildApp(options: BuildAppOptions): FastifyInstance {
+  const config = Object.isFrozen(options.config)
+    ? (options.config as Readonly<ServerConfig>)
+    : resolveServerConfig(options.config as ServerConfigInput);
+  const clock = options.clock ?? Date.now;
+  const ctx: RouteContext = { storage: options.storage, config, clock };
+
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // One line per request is written by the onResponse hook below.
+    disableRequestLogging: true,
+    bodyLimit: config.limits.maxRequestBytes,
+    // A BSO id is up to 64 printable characters, percent-encoded up to 3× as long.
+    routerOptions: { maxParamLength: 256 },
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('syncUid', null);
+  app.decorateRequest('syncTimestamp', 0);
+  registerBodyParsers(app, config.limits.maxRequestBytes);
+
+  // API.md "Limits": refuse an announced oversize body before reading any of it.
+  app.addHook('onRequest', async (request) => {
+    const length = request.headers['content-length'];
+    if (length !== undefined && Number(length) > config.limits.maxRequestBytes) {
+      throw new HttpError('PAYLOAD_TOO_LARGE');
+    }
+  });
+
+  // API.md "Headers": X-Weave-Timestamp on every response, never older
+  // than the data the response describes.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!reply.hasHeader('x-weave-timestamp')) {
+      reply.header('X-Weave-Timestamp', toWire(Math.max(nowMs(clock), request.syncTimestamp)));
+    }
+    if (request.headers.origin !== undefined && !reply.hasHeader('access-control-allow-origin')) {
+      reply.header('Access-Control-Allow-Origin', request.headers.origin);
+      reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        latencyMs: Math.round(reply.elapsedTime * 100) / 100,
+        uid: request.syncUid,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const http = toHttpError(error);
+    if (http.spec.status >= 500 && !http.spec.retry) {
+      request.log.error({ err: error }, 'internal error');
+    }
+    if (http.spec.retry) reply.header('Retry-After', String(config.retryAfterSeconds));
+    for (const [name, value] of Object.entries(http.headers)) reply.header(name, value);
+    if (http.spec.status === 401 && !reply.hasHeader('www-authenticate')) {
+      reply.header('WWW-Authenticate', 'Hawk');
+    }
+    return reply.code(http.spec.status).type('application/json').send(String(http.spec.weave));
+  });
+
+  // API.md "Paths": unknown routes are 404 with body 0.
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).type('application/json').send('0'),
+  );
+
+  registerHealthRoutes(app, ctx);
+  registerMethodRoutes(app);
+  const authenticator = new HawkAuthenticator({
+    masterSecret: config.masterSecret,
+    skewSeconds: config.skewSeconds,
+    trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
+    clock,
+  });
+  void app.register(
+    async (scope) => {
+      scope.addHook('onRequest', authHook(authenticator));
+      registerInfoRoutes(scope, ctx);
+      registerCollectionRoutes(scope, ctx);
+      registerPostRoutes(scope, ctx);
+      registerItemRoutes(scope, ctx);
+    },
+    { prefix: '/1.5/:uid' },
+  );
+  return app;
+}

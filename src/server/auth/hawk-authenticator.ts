@@ -1,0 +1,103 @@
+/**
+ * Verifies a request's Hawk header and tokenlib token (API.md
+ * "Authentication"): signature of the token, expiry, optional node check,
+ * the MAC over method/path/host/port, the clock skew, and nonce replay.
+ * Pure of Fastify: takes the request's parts, returns who it is or why not.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { computeMac, macEquals, parseHawkHeader, timestampMac } from './hawk.js';
+import { NonceCache } from './nonce-cache.js';
+import { requestOrigin } from './request-origin.js';
+import { deriveHawkKey, InvalidTokenError, signingKey, verifyToken } from './tokenlib.js';
+import type { TokenPayload } from './tokenlib.js';
+
+export interface AuthenticatorOptions {
+  masterSecret: string;
+  skewSeconds: number;
+  trustProxy: boolean;
+  /** When set, the token's `node` must be this URL (no trailing slash). */
+  publicUrl: string | null;
+  clock: () => number;
+}
+
+export interface AuthRequest {
+  method: string;
+  /** Path and query exactly as sent. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  encrypted: boolean;
+  /** info/collections accepts an expired token: clients call it first (API.md). */
+  allowExpired: boolean;
+}
+
+export type AuthOutcome =
+  | { ok: true; uid: number; token: TokenPayload }
+  | { ok: false; reason: string; wwwAuthenticate: string };
+
+function refuse(reason: string, wwwAuthenticate = 'Hawk'): AuthOutcome {
+  return { ok: false, reason, wwwAuthenticate };
+}
+
+export class HawkAuthenticator {
+  readonly #options: AuthenticatorOptions;
+  readonly #signingKey: Buffer;
+  readonly #nonces: NonceCache;
+
+  constructor(options: AuthenticatorOptions) {
+    this.#options = options;
+    this.#signingKey = signingKey(options.masterSecret);
+    // A nonce needs remembering only while its ts is acceptable: skew on
+    // either side of now.
+    this.#nonces = new NonceCache({
+      ttlMs: Math.max(1, options.skewSeconds) * 2000,
+      clock: options.clock,
+    });
+  }
+
+  authenticate(request: AuthRequest): AuthOutcome {
+    const header = request.headers.authorization;
+    const attrs = parseHawkHeader(header);
+    if (!attrs) return refuse(header ? 'malformed Hawk header' : 'no credentials');
+    let token: TokenPayload;
+    try {
+      token = verifyToken(this.#signingKey, attrs.id);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return refuse(error.message);
+      throw error;
+    }
+    const nowMs = this.#options.clock();
+    if (token.expires * 1000 <= nowMs && !request.allowExpired) return refuse('token expired');
+    const { publicUrl } = this.#options;
+    if (publicUrl !== null && token.node.replace(/\/+$/, '') !== publicUrl) {
+      return refuse('token is for another node');
+    }
+    const origin = requestOrigin(request.headers, request.encrypted, this.#options.trustProxy);
+    if (!origin) return refuse('no host');
+    const key = deriveHawkKey(this.#options.masterSecret, attrs.id, token.salt);
+    const expected = computeMac(key, {
+      method: request.method,
+      resource: request.url,
+      host: origin.host,
+      port: origin.port,
+      ts: attrs.ts,
+      nonce: attrs.nonce,
+      hash: attrs.hash,
+      ext: attrs.ext,
+    });
+    if (!macEquals(attrs.mac, expected)) return refuse('bad MAC');
+    // Hawk 1: a stale ts is answered with our time and its MAC so the
+    // client can correct its clock.
+    const nowSeconds = Math.floor(nowMs / 1000);
+    if (Math.abs(nowSeconds - Number(attrs.ts)) > this.#options.skewSeconds) {
+      const ts = String(nowSeconds);
+      return refuse(
+        'stale timestamp',
+        `Hawk ts="${ts}", tsm="${timestampMac(key, ts)}", error="Stale timestamp"`,
+      );
+    }
+    if (!this.#nonces.checkAndAdd(`${attrs.id}\n${attrs.ts}\n${attrs.nonce}`)) {
+      return refuse('replayed nonce');
+    }
+    return { ok: true, uid: token.uid, token };
+  }
+}

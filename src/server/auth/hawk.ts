@@ -1,0 +1,97 @@
+/**
+ * Hawk request MACs (the "header" scheme of Hawk 1, as hawkauthlib and
+ * Firefox use it; API.md "Authentication"). Used by the server to verify
+ * and by the CLI / test client to sign.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The attributes of an `Authorization: Hawk …` header. */
+export interface HawkAttributes {
+  id: string;
+  ts: string;
+  nonce: string;
+  mac: string;
+  hash?: string;
+  ext?: string;
+  app?: string;
+  dlg?: string;
+}
+
+/** What the MAC covers. `resource` is the path with its query string. */
+export interface HawkRequest {
+  method: string;
+  resource: string;
+  host: string;
+  port: number;
+  ts: string;
+  nonce: string;
+  hash?: string;
+  ext?: string;
+}
+
+const ATTRIBUTE = /\s*([a-z]+)="([^"\\]*)"\s*(?:,|$)/y;
+const KNOWN = new Set(['id', 'ts', 'nonce', 'mac', 'hash', 'ext', 'app', 'dlg']);
+
+/** Parse an Authorization header; undefined when it is not a well-formed Hawk header. */
+export function parseHawkHeader(header: string | undefined): HawkAttributes | undefined {
+  if (!header) return undefined;
+  const match = /^hawk\s+(.*)$/is.exec(header);
+  if (!match?.[1]) return undefined;
+  const body = match[1].trim();
+  const attributes: Record<string, string> = {};
+  ATTRIBUTE.lastIndex = 0;
+  while (ATTRIBUTE.lastIndex < body.length) {
+    const start = ATTRIBUTE.lastIndex;
+    const attr = ATTRIBUTE.exec(body);
+    if (!attr || attr.index !== start) return undefined;
+    const [, name = '', value = ''] = attr;
+    if (!KNOWN.has(name) || name in attributes) return undefined;
+    attributes[name] = value;
+  }
+  const { id, ts, nonce, mac } = attributes;
+  if (!id || !ts || !nonce || !mac || !/^\d{1,15}$/.test(ts)) return undefined;
+  return { ...attributes, id, ts, nonce, mac };
+}
+
+/** The normalized string of Hawk 1 for a request. */
+export function normalizedString(request: HawkRequest): string {
+  return [
+    'hawk.1.header',
+    request.ts,
+    request.nonce,
+    request.method.toUpperCase(),
+    request.resource,
+    request.host.toLowerCase(),
+    String(request.port),
+    request.hash ?? '',
+    request.ext ?? '',
+    '',
+  ].join('\n');
+}
+
+/** Base64 HMAC-SHA256 of the normalized string, keyed with the Hawk key's text. */
+export function computeMac(key: string, request: HawkRequest): string {
+  return createHmac('sha256', key).update(normalizedString(request)).digest('base64');
+}
+
+/** Constant-time comparison of two base64 MACs. */
+export function macEquals(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The `Authorization` header value a client sends (hawkauthlib's attribute order). */
+export function buildHawkHeader(id: string, key: string, request: HawkRequest): string {
+  const mac = computeMac(key, request);
+  const parts = [`ts="${request.ts}"`, `nonce="${request.nonce}"`];
+  if (request.hash) parts.push(`hash="${request.hash}"`);
+  if (request.ext) parts.push(`ext="${request.ext}"`);
+  parts.push(`id="${id}"`, `mac="${mac}"`);
+  return `Hawk ${parts.join(', ')}`;
+}
+
+/** `tsm` for a stale-timestamp reply (Hawk 1): lets the client correct its clock. */
+export function timestampMac(key: string, ts: string): string {
+  return createHmac('sha256', key).update(`hawk.1.ts\n${ts}\n`).digest('base64');
+}

@@ -1,0 +1,42 @@
+/**
+ * The server's pino logger: JSON lines, one per request (written by the
+ * app's onResponse hook). Secrets never reach a line: the request lines
+ * carry only method, route, status, latency and uid, and redaction removes
+ * credentials, keys and payloads should any other line carry them.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export const REDACTED_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  '*.authorization',
+  'token',
+  'key',
+  'masterSecret',
+  'master_secret',
+  'payload',
+  'body',
+  '*.payload',
+  '*.token',
+  '*.key',
+  '*.masterSecret',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go; stdout by default. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'syncstorage' },
+    },
+    options.destination,
+  );
+}
