@@ -53,6 +53,17 @@ export class StorageInputError extends StorageError {
   readonly code = 'INVALID_INPUT';
 }
 
+/**
+ * A write was attempted inside a read lock (a read→write escalation): a
+ * programming error in the caller, not a condition to retry.
+ */
+export class LockEscalationError extends StorageError {
+  readonly code = 'LOCK_ESCALATION';
+  constructor(message = 'cannot take a write lock inside a read lock') {
+    super(message);
+  }
+}
+
 /** A dependency (database, cache for cache-only collections) is down. */
 export class StorageUnavailableError extends StorageError {
   readonly code = 'UNAVAILABLE';

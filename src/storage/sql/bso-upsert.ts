@@ -1,0 +1,146 @@
+/**
+ * Builds the statements that write BSOs. A client may send any subset of
+ * payload / sortindex / ttl, and fields not sent are kept on update (API 1.5
+ * PUT and POST), so rows are grouped by which fields they carry and each
+ * group is one multi-row `INSERT … ON CONFLICT DO UPDATE` of those columns.
+ */
+import type { BsoInput } from '../sync-storage.js';
+import { MAX_TTL } from './sql-schema.js';
+import type { SqlValue } from './sql-types.js';
+
+/** Rows per statement: 8 parameters each stays far below every bind limit. */
+const ROWS_PER_STATEMENT = 100;
+
+export interface Statement {
+  sql: string;
+  params: SqlValue[];
+}
+
+/** Merge repeated ids (later fields win), so one statement never hits a row twice. */
+export function mergeDuplicateIds(items: readonly BsoInput[]): BsoInput[] {
+  const byId = new Map<string, BsoInput>();
+  for (const item of items) {
+    const previous = byId.get(item.id);
+    const merged: BsoInput = previous ? { ...previous } : { id: item.id };
+    if (item.payload !== undefined) merged.payload = item.payload;
+    if (item.sortindex !== undefined) merged.sortindex = item.sortindex;
+    if (item.ttl !== undefined) merged.ttl = item.ttl;
+    byId.set(item.id, merged);
+  }
+  return [...byId.values()];
+}
+
+/** Absolute expiry (seconds) of a ttl given at `nowSeconds`; null means never. */
+export function expiryOf(ttl: number | null, nowSeconds: number): number {
+  return ttl === null ? MAX_TTL : Math.min(nowSeconds + ttl, MAX_TTL);
+}
+
+export function bsoUpserts(
+  table: string,
+  userId: number,
+  collectionId: number,
+  items: readonly BsoInput[],
+  timestamp: number,
+): Statement[] {
+  const nowSeconds = Math.floor(timestamp / 1000);
+  const groups = new Map<string, BsoInput[]>();
+  for (const item of items) {
+    const shape = `${item.payload !== undefined}${item.sortindex !== undefined}${item.ttl !== undefined}`;
+    const group = groups.get(shape);
+    if (group) group.push(item);
+    else groups.set(shape, [item]);
+  }
+  const statements: Statement[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const updates: string[] = [];
+    if (first.payload !== undefined) {
+      // The seed's rule: only a new payload makes a new `modified`.
+      updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
+      updates.push('modified = excluded.modified');
+    }
+    if (first.sortindex !== undefined) updates.push('sortindex = excluded.sortindex');
+    if (first.ttl !== undefined) updates.push('ttl = excluded.ttl');
+    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
+      const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
+      const params: SqlValue[] = [];
+      for (const item of chunk) {
+        const payload = item.payload ?? '';
+        params.push(
+          userId,
+          collectionId,
+          item.id,
+          item.sortindex ?? null,
+          timestamp,
+          payload,
+          Buffer.byteLength(payload, 'utf8'),
+          item.ttl === undefined ? MAX_TTL : expiryOf(item.ttl, nowSeconds),
+        );
+      }
+      statements.push({
+        sql:
+          `INSERT INTO ${table} (userid, collection, id, sortindex, modified, payload, payload_size, ttl) VALUES ` +
+          chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
+          ` ON CONFLICT (userid, collection, id) ${conflict}`,
+        params,
+      });
+    }
+  }
+  return statements;
+}
+
+/**
+ * Batch items: NULL columns mean "not sent" (the old layout has no other
+ * way to say it). A ttl of null ("never expires") is stored as an offset of
+ * MAX_TTL, which the commit caps at MAX_TTL, so it is not mistaken for "not
+ * sent" and does not keep an old expiry.
+ */
+export function batchItemUpserts(
+  table: string,
+  batch: number,
+  userId: number,
+  items: readonly BsoInput[],
+): Statement[] {
+  const groups = new Map<string, BsoInput[]>();
+  for (const item of items) {
+    const shape = `${item.payload !== undefined}${item.sortindex != null}${item.ttl !== undefined}`;
+    const group = groups.get(shape);
+    if (group) group.push(item);
+    else groups.set(shape, [item]);
+  }
+  const statements: Statement[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const updates: string[] = [];
+    if (first.payload !== undefined) {
+      updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
+    }
+    if (first.sortindex != null) updates.push('sortindex = excluded.sortindex');
+    if (first.ttl !== undefined) updates.push('ttl_offset = excluded.ttl_offset');
+    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
+      const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
+      const params: SqlValue[] = [];
+      for (const item of chunk) {
+        params.push(
+          batch,
+          userId,
+          item.id,
+          item.sortindex ?? null,
+          item.payload ?? null,
+          item.payload === undefined ? null : Buffer.byteLength(item.payload, 'utf8'),
+          item.ttl === undefined ? null : item.ttl === null ? MAX_TTL : item.ttl,
+        );
+      }
+      statements.push({
+        sql:
+          `INSERT INTO ${table} (batch, userid, id, sortindex, payload, payload_size, ttl_offset) VALUES ` +
+          chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ') +
+          ` ON CONFLICT (batch, userid, id) ${conflict}`,
+        params,
+      });
+    }
+  }
+  return statements;
+}

@@ -1,0 +1,151 @@
+/**
+ * PostgreSQL through node-postgres with a pool. Read and write locks are row
+ * locks on the user's `user_collections` row (`FOR SHARE` / `FOR UPDATE`);
+ * the pool's `lock_timeout` turns a lock held too long into an error that
+ * `translateError` maps to `ConflictError`.
+ */
+import pg from 'pg';
+import { ConflictError, StorageInputError, StorageUnavailableError } from '../errors.js';
+import type {
+  SqlDialect,
+  SqlDriver,
+  SqlExecutor,
+  SqlLease,
+  SqlRow,
+  SqlValue,
+} from './sql-types.js';
+
+export interface PostgresDriverOptions {
+  /** `postgres://user:password@host:port/database` */
+  url: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  /** Row-lock wait before `ConflictError`. Default 5000 ms. */
+  lockTimeoutMs?: number;
+  /** Wait for a free pooled connection. Default 10000 ms. */
+  connectionTimeoutMs?: number;
+}
+
+export const postgresDialect: SqlDialect = Object.freeze({
+  name: 'postgres',
+  beginWrite: 'BEGIN',
+  beginRead: 'BEGIN',
+  forShare: 'FOR SHARE',
+  forUpdate: 'FOR UPDATE',
+  rowAddress: 'ctid',
+  readNeedsSnapshotQuery: false,
+  // Two servers starting at once would race on CREATE TABLE IF NOT EXISTS.
+  migrationLock: 'SELECT pg_advisory_xact_lock(7402519043)',
+});
+
+const INT8_OID = 20;
+
+/**
+ * BIGINT columns (ms timestamps, counts) come back as JS numbers: they stay
+ * far below 2^53. Set per pool, not through pg's global type registry.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+};
+
+/** `?` placeholders (our SQL never has a literal `?`) to `$1, $2, …`. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+class PostgresExecutor implements SqlExecutor {
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async all<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+    const result = await this.client.query(numbered(sql), params as SqlValue[]);
+    return result.rows as R[];
+  }
+
+  async get<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+    return (await this.all<R>(sql, params))[0];
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const result = await this.client.query(numbered(sql), params as SqlValue[]);
+    return result.rowCount ?? 0;
+  }
+}
+
+const CONFLICT_CODES = new Set(['55P03', '40P01', '40001']);
+
+export class PostgresDriver implements SqlDriver {
+  readonly dialect = postgresDialect;
+  readonly #pool: pg.Pool;
+  #closed = false;
+
+  constructor(options: PostgresDriverOptions) {
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+      lock_timeout: options.lockTimeoutMs ?? 5000,
+      types,
+    });
+    // An idle client losing its connection must not crash the process.
+    this.#pool.on('error', () => undefined);
+  }
+
+  async #lease(): Promise<SqlLease> {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw new StorageUnavailableError('PostgreSQL is unavailable', { cause: error });
+    }
+    let released = false;
+    return {
+      executor: new PostgresExecutor(client),
+      release: (discard?: boolean) => {
+        if (released) return;
+        released = true;
+        client.release(discard === true);
+      },
+    };
+  }
+
+  acquireRead(): Promise<SqlLease> {
+    return this.#lease();
+  }
+
+  acquireWrite(_timeoutMs: number): Promise<SqlLease> {
+    return this.#lease();
+  }
+
+  translateError(error: unknown): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string') return error;
+    if (CONFLICT_CODES.has(code)) {
+      return new ConflictError('lock wait timed out or conflicted; retry', { cause: error });
+    }
+    if (code === '22003' || code === '22001') {
+      return new StorageInputError('value out of range for the database column', {
+        cause: error,
+      });
+    }
+    if (
+      code.startsWith('08') ||
+      code === '57P01' ||
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET'
+    ) {
+      return new StorageUnavailableError('PostgreSQL is unavailable', { cause: error });
+    }
+    return error;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The small seam between the dialect-independent `SqlStorage` and a
+ * database driver: an async executor over one connection, leases of
+ * connections, and the dialect's SQL differences as data and small methods
+ * (kysely's dialect-adapter idea), instead of `if (driver === …)` in queries.
+ */
+
+/** What we bind as query parameters. */
+export type SqlValue = string | number | null;
+
+/** One row as the driver returns it. */
+export type SqlRow = Record<string, unknown>;
+
+/** Runs parameterised SQL (`?` placeholders) on one connection. */
+export interface SqlExecutor {
+  all<R extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+  get<R extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+/** A connection checked out for one session; `release` returns it. */
+export interface SqlLease {
+  readonly executor: SqlExecutor;
+  /** `discard` drops a connection that may be broken instead of reusing it. */
+  release(discard?: boolean): void;
+}
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+export interface SqlDialect {
+  readonly name: SqlDialectName;
+  /** Statement that opens a transaction that will write (SQLite: IMMEDIATE takes the write lock now). */
+  readonly beginWrite: string;
+  /** Statement that opens a read transaction. */
+  readonly beginRead: string;
+  /** `FOR SHARE` / `FOR UPDATE` suffixes; empty where the database locks whole files. */
+  readonly forShare: string;
+  readonly forUpdate: string;
+  /** Physical row address column used for bounded deletes (`rowid`, `ctid`). */
+  readonly rowAddress: string;
+  /** Whether a read transaction must run a first statement to pin its snapshot (SQLite WAL). */
+  readonly readNeedsSnapshotQuery: boolean;
+  /** Run first in the migration transaction so two servers starting at once take turns. */
+  readonly migrationLock: string | null;
+}
+
+/** A database: connections for reads and for writes. */
+export interface SqlDriver {
+  readonly dialect: SqlDialect;
+  /** A connection for reads outside any write session. */
+  acquireRead(): Promise<SqlLease>;
+  /**
+   * A connection for a write session. Throws `ConflictError` if none can be
+   * had within `timeoutMs` (SQLite has one write connection).
+   */
+  acquireWrite(timeoutMs: number): Promise<SqlLease>;
+  /** Map a driver error to a storage error (lock timeout → `ConflictError`), or return it. */
+  translateError(error: unknown): unknown;
+  close(): Promise<void>;
+}

@@ -1,0 +1,177 @@
+/**
+ * SQLite through better-sqlite3: the embedded default.
+ *
+ * - One write connection, guarded by an async mutex: a write session holds
+ *   it from `BEGIN IMMEDIATE` to `COMMIT` across awaits, so two sessions
+ *   never interleave statements inside one transaction. `busy_timeout`
+ *   covers another process writing the same file.
+ * - Read sessions use their own connections. In WAL mode each read
+ *   transaction sees one snapshot, so a reader never sees half a batch.
+ * - `:memory:` databases exist per connection, so there everything (reads
+ *   too) goes through the single connection and its mutex.
+ *
+ * Durability: WAL with `synchronous=FULL` by default. A client that got a
+ * 200 for a POST never uploads those records again; if a power cut then
+ * rolled them back (as `NORMAL` allows for the last commits) its other
+ * devices would silently miss them. FULL costs one fsync of the WAL per
+ * write transaction (one per POST), which a sync server can afford.
+ * `synchronous: 'NORMAL'` trades that for speed where losing the last
+ * moments of writes on power loss is acceptable.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConflictError, StorageUnavailableError } from '../errors.js';
+import { AsyncMutex } from './async-mutex.js';
+import type {
+  SqlDialect,
+  SqlDriver,
+  SqlExecutor,
+  SqlLease,
+  SqlRow,
+  SqlValue,
+} from './sql-types.js';
+
+export interface SqliteDriverOptions {
+  /** File path, or `:memory:`. The parent folder is created. */
+  path: string;
+  /** Read connections kept open (file databases only). Default 4. */
+  readConnections?: number;
+  /** How long SQLite waits on a lock held by another process. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Default `FULL` (see the file comment). */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+export const sqliteDialect: SqlDialect = Object.freeze({
+  name: 'sqlite',
+  beginWrite: 'BEGIN IMMEDIATE',
+  beginRead: 'BEGIN DEFERRED',
+  forShare: '',
+  forUpdate: '',
+  rowAddress: 'rowid',
+  readNeedsSnapshotQuery: true,
+  // BEGIN IMMEDIATE already excludes other writers.
+  migrationLock: null,
+});
+
+type Db = Database.Database;
+
+class SqliteExecutor implements SqlExecutor {
+  readonly #statements = new Map<string, Database.Statement>();
+  constructor(readonly db: Db) {}
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      // Bounded: queries are built from a small set of shapes, but id lists vary in length.
+      if (this.#statements.size > 500) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async all<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+    return this.#prepare(sql).all(...params) as R[];
+  }
+
+  async get<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+    return this.#prepare(sql).get(...params) as R | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.#prepare(sql).run(...params).changes;
+  }
+}
+
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = sqliteDialect;
+  readonly #path: string;
+  readonly #memory: boolean;
+  readonly #busyTimeoutMs: number;
+  readonly #writer: SqliteExecutor;
+  readonly #writeMutex = new AsyncMutex();
+  readonly #idleReaders: SqliteExecutor[] = [];
+  readonly #readerWaiters: Array<(reader: SqliteExecutor) => void> = [];
+  readonly #maxReaders: number;
+  readonly #allReaders: SqliteExecutor[] = [];
+  #closed = false;
+
+  constructor(options: SqliteDriverOptions) {
+    this.#path = options.path;
+    this.#memory = options.path === ':memory:' || options.path === '';
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#maxReaders = Math.max(1, options.readConnections ?? 4);
+    if (!this.#memory) mkdirSync(dirname(this.#path), { recursive: true });
+    const db = this.#open();
+    if (!this.#memory) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    }
+    this.#writer = new SqliteExecutor(db);
+  }
+
+  #open(): Db {
+    const db = new Database(this.#memory ? ':memory:' : this.#path);
+    db.pragma(`busy_timeout = ${Math.floor(this.#busyTimeoutMs)}`);
+    return db;
+  }
+
+  async acquireWrite(timeoutMs: number): Promise<SqlLease> {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    const release = await this.#writeMutex.acquire(
+      timeoutMs,
+      () => new ConflictError(`write lock not obtained within ${timeoutMs} ms (lockTimeoutMs)`),
+    );
+    return { executor: this.#writer, release };
+  }
+
+  async acquireRead(): Promise<SqlLease> {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    if (this.#memory) return this.acquireWrite(60_000);
+    const reader = await this.#takeReader();
+    let released = false;
+    return {
+      executor: reader,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (reader.db.inTransaction) reader.db.prepare('ROLLBACK').run();
+        const waiter = this.#readerWaiters.shift();
+        if (waiter) waiter(reader);
+        else this.#idleReaders.push(reader);
+      },
+    };
+  }
+
+  #takeReader(): Promise<SqliteExecutor> {
+    const idle = this.#idleReaders.pop();
+    if (idle) return Promise.resolve(idle);
+    if (this.#allReaders.length < this.#maxReaders) {
+      const db = this.#open();
+      // A reader must never write: writes go through the one guarded connection.
+      db.pragma('query_only = 1');
+      const reader = new SqliteExecutor(db);
+      this.#allReaders.push(reader);
+      return Promise.resolve(reader);
+    }
+    return new Promise((resolve) => this.#readerWaiters.push(resolve));
+  }
+
+  translateError(error: unknown): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED')) {
+      return new ConflictError('database is locked; retry', { cause: error });
+    }
+    return error;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#idleReaders.length = 0;
+    for (const reader of this.#allReaders.splice(0)) reader.db.close();
+    this.#writer.db.close();
+  }
+}
