@@ -33,9 +33,12 @@ export class ValueTooLargeError extends CacheError {
   constructor(
     readonly size: number,
     readonly limit: number,
+    /** Overrides the default message (e.g. when the server's own limit refused the value). */
+    message?: string,
   ) {
     super(
-      `value of ${size} bytes exceeds the item size limit of ${limit} bytes (option maxValueSize)`,
+      message ??
+        `value of ${size} bytes exceeds the item size limit of ${limit} bytes (option maxValueSize)`,
     );
   }
 }

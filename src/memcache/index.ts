@@ -1,0 +1,25 @@
+/** Public surface of the memcache layer: the CacheStore interface, its errors, and the memcached client. */
+export type {
+  CacheKey,
+  CacheStore,
+  CasToken,
+  CounterOptions,
+  DeleteOptions,
+  LeaseOptions,
+  LeaseResult,
+  SetOptions,
+  ValueWithCas,
+} from './cache-store.js';
+export {
+  CacheClosedError,
+  CacheError,
+  CacheInputError,
+  CacheProtocolError,
+  CacheTimeoutError,
+  CacheUnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
+export { MemcachedClient } from './memcached-client.js';
+export type { MemcachedClientOptions, ServerSpec } from './client-options.js';
+export type { KetamaDistribution } from './ketama-ring.js';
+export { jsonSerializer, type Serializer } from './serializer.js';

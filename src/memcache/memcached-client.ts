@@ -1,0 +1,463 @@
+/**
+ * The memcached client: `CacheStore` over memcached's meta protocol
+ * (protocol.txt "Meta Commands": mg, ms, md, ma, mn), on one or many servers
+ * spread by libmemcached-compatible ketama hashing.
+ *
+ *   const client = new MemcachedClient({ servers: ['10.0.0.1:11211', '10.0.0.2:11211:2'] });
+ *   await client.set('k', { a: 1 }, { ttl: 60 });
+ *
+ * Every method returns a promise and never throws synchronously; failures are
+ * the typed errors of `errors.ts`.
+ */
+import type {
+  CacheKey,
+  CacheStore,
+  CasToken,
+  CounterOptions,
+  DeleteOptions,
+  LeaseOptions,
+  LeaseResult,
+  SetOptions,
+  ValueWithCas,
+} from './cache-store.js';
+import {
+  resolveOptions,
+  type MemcachedClientOptions,
+  type ResolvedOptions,
+} from './client-options.js';
+import {
+  CacheClosedError,
+  CacheInputError,
+  CacheProtocolError,
+  CacheUnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
+import { ketamaKeyHash, ketamaServerName, KetamaRing } from './ketama-ring.js';
+import { encodeKey, type EncodedKey } from './key-encoding.js';
+import {
+  BatchGetRequest,
+  hasMetaFlag,
+  type MetaCommand,
+  metaFlag,
+  MetaRequest,
+  StatsRequest,
+  TextRequest,
+} from './meta-command.js';
+import { ServerPool } from './server-pool.js';
+import { FLAG_BUFFER, ValueCodec } from './serializer.js';
+
+/** memcached reads TTLs as 32-bit; past 30 days they are absolute Unix times. */
+const MAX_TTL = 0xffffffff;
+/** ma's delta and initial value are unsigned 64-bit; JS numbers stay exact to 2^53. */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+function checkTtl(ttl: number | undefined, name = 'ttl'): number {
+  if (ttl === undefined) return 0;
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) {
+    throw new CacheInputError(
+      `${name} must be an integer from 0 to ${MAX_TTL} seconds, got ${ttl}`,
+    );
+  }
+  return ttl;
+}
+
+function checkCounter(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_COUNTER) {
+    throw new CacheInputError(`${name} must be an integer from 0 to 2^53-1, got ${value}`);
+  }
+  return value;
+}
+
+function checkCas(cas: CasToken): CasToken {
+  if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
+    throw new CacheInputError(`cas must be an unsigned 64-bit bigint, got ${String(cas)}`);
+  }
+  return cas;
+}
+
+/** The key token, plus meta flag `b` when it is base64. */
+function keyArgs(key: EncodedKey): string {
+  return key.binary ? `${key.token} b` : key.token;
+}
+
+/** " b" when the key token is base64 (for `ms`, whose data length follows the key). */
+function binaryFlag(key: EncodedKey): string {
+  return key.binary ? ' b' : '';
+}
+
+function casOf(line: string): CasToken | undefined {
+  const token = metaFlag(line, 'c');
+  return token === undefined ? undefined : BigInt(token);
+}
+
+type StoreMode = 'S' | 'E' | 'R' | 'A' | 'P';
+
+export class MemcachedClient implements CacheStore {
+  private readonly options: ResolvedOptions;
+  private readonly codec: ValueCodec;
+  private readonly servers: ServerPool[];
+  private readonly ring: KetamaRing | undefined;
+  private readonly isAlive = (index: number): boolean =>
+    (this.servers[index] as ServerPool).isAlive();
+  private closed = false;
+
+  constructor(options: MemcachedClientOptions) {
+    this.options = resolveOptions(options);
+    this.codec = new ValueCodec(this.options.serializer);
+    this.servers = this.options.servers.map(
+      (server) =>
+        new ServerPool({
+          host: server.host,
+          port: server.port,
+          tls: this.options.tls,
+          connectTimeout: this.options.connectTimeout,
+          requestTimeout: this.options.requestTimeout,
+          auth: this.options.auth,
+          reconnectDelay: this.options.reconnectDelay,
+          maxReconnectDelay: this.options.maxReconnectDelay,
+          poolSize: this.options.poolSize,
+          failureLimit: this.options.failureLimit,
+          retryInterval: this.options.retryInterval,
+        }),
+    );
+    this.ring =
+      this.servers.length > 1
+        ? new KetamaRing(
+            this.options.servers.map((s) => ({
+              ringName: ketamaServerName(s.host, s.port),
+              weight: s.weight,
+            })),
+            this.options.distribution,
+          )
+        : undefined;
+  }
+
+  /** The "host:port" of the server that holds `key` now (after failover, if enabled). */
+  serverFor(key: CacheKey): string {
+    return this.pick(encodeKey(key)).address;
+  }
+
+  get<T = unknown>(key: CacheKey): Promise<T | undefined> {
+    return this.keyed(
+      key,
+      (k) => new MetaRequest(`mg ${keyArgs(k)} v f`, this.readValue),
+    ) as Promise<T | undefined>;
+  }
+
+  gets<T = unknown>(key: CacheKey): Promise<ValueWithCas<T> | undefined> {
+    return this.keyed(
+      key,
+      (k) => new MetaRequest(`mg ${keyArgs(k)} v f c`, this.readValueWithCas),
+    ) as Promise<ValueWithCas<T> | undefined>;
+  }
+
+  async getMulti<T = unknown>(keys: readonly CacheKey[]): Promise<Array<T | undefined>> {
+    this.checkOpen();
+    const results = new Array<T | undefined>(keys.length);
+    if (keys.length === 0) return results;
+    // One batch per server; each remembers where its keys sit in `keys`.
+    const batches = new Map<ServerPool, { keys: EncodedKey[]; positions: number[] }>();
+    for (let i = 0; i < keys.length; i++) {
+      const encoded = encodeKey(keys[i] as CacheKey);
+      const server = this.pick(encoded);
+      let batch = batches.get(server);
+      if (!batch) batches.set(server, (batch = { keys: [], positions: [] }));
+      batch.keys.push(encoded);
+      batch.positions.push(i);
+    }
+    const sent = [...batches].map(async ([server, batch]) => {
+      const request = new BatchGetRequest(batch.keys);
+      server.send(request);
+      const values = await request.promise;
+      for (let j = 0; j < values.length; j++) {
+        const data = values[j];
+        if (data !== undefined) {
+          results[batch.positions[j] as number] = this.codec.decode(data, request.flagsAt(j)) as T;
+        }
+      }
+    });
+    await Promise.all(sent);
+    return results;
+  }
+
+  set(key: CacheKey, value: unknown, options?: SetOptions): Promise<boolean> {
+    return this.store(key, value, 'S', options);
+  }
+
+  add(key: CacheKey, value: unknown, options?: SetOptions): Promise<boolean> {
+    return this.store(key, value, 'E', options);
+  }
+
+  replace(key: CacheKey, value: unknown, options?: SetOptions): Promise<boolean> {
+    return this.store(key, value, 'R', options);
+  }
+
+  append(key: CacheKey, data: string | Buffer): Promise<boolean> {
+    return this.storeRaw(key, data, 'A');
+  }
+
+  prepend(key: CacheKey, data: string | Buffer): Promise<boolean> {
+    return this.storeRaw(key, data, 'P');
+  }
+
+  cas(key: CacheKey, value: unknown, cas: CasToken, options?: SetOptions): Promise<boolean> {
+    return this.store(key, value, 'S', options, cas);
+  }
+
+  delete(key: CacheKey, options?: DeleteOptions): Promise<boolean> {
+    return this.keyed(key, (k) => {
+      const cas = options?.cas === undefined ? '' : ` C${checkCas(options.cas)}`;
+      return new MetaRequest(`md ${keyArgs(k)}${cas}`, this.readDone);
+    });
+  }
+
+  incr(key: CacheKey, delta = 1, options?: CounterOptions): Promise<number | undefined> {
+    return this.counter(key, '+', delta, options);
+  }
+
+  decr(key: CacheKey, delta = 1, options?: CounterOptions): Promise<number | undefined> {
+    return this.counter(key, '-', delta, options);
+  }
+
+  touch(key: CacheKey, ttl: number): Promise<boolean> {
+    return this.keyed(
+      key,
+      (k) => new MetaRequest(`mg ${keyArgs(k)} T${checkTtl(ttl)}`, this.readDone),
+    );
+  }
+
+  getAndTouch<T = unknown>(key: CacheKey, ttl: number): Promise<T | undefined> {
+    return this.keyed(
+      key,
+      (k) => new MetaRequest(`mg ${keyArgs(k)} v f T${checkTtl(ttl)}`, this.readValue),
+    ) as Promise<T | undefined>;
+  }
+
+  lease<T = unknown>(key: CacheKey, options: LeaseOptions): Promise<LeaseResult<T>> {
+    return this.keyed(key, (k) => {
+      const vivify = checkTtl(options?.vivifyTtl, 'vivifyTtl');
+      const recache =
+        options.recacheThreshold === undefined
+          ? ''
+          : ` R${checkTtl(options.recacheThreshold, 'recacheThreshold')}`;
+      // protocol.txt meta "N(token)": vivify on miss; "R(token)": win the recache
+      // when the TTL is below the token; W/X/Z come back as flags.
+      // N/R go before t: memcached applies flags in order, and t should see the vivified TTL.
+      return new MetaRequest(`mg ${keyArgs(k)} N${vivify}${recache} v f c t`, this.readLease);
+    }) as Promise<LeaseResult<T>>;
+  }
+
+  invalidate(key: CacheKey, ttl: number): Promise<boolean> {
+    // protocol.txt meta delete "I": mark stale instead of removing; "T" sets its TTL.
+    return this.keyed(
+      key,
+      (k) => new MetaRequest(`md ${keyArgs(k)} I T${checkTtl(ttl)}`, this.readDone),
+    );
+  }
+
+  async flush(delay?: number): Promise<void> {
+    const seconds = checkTtl(delay, 'delay');
+    await this.everyServer(
+      () =>
+        new TextRequest(seconds ? `flush_all ${seconds}\r\n` : 'flush_all\r\n', (line) => {
+          if (line !== 'OK') throw new CacheProtocolError(`flush_all answered ${line}`);
+        }),
+    );
+  }
+
+  stats(): Promise<Record<string, Record<string, string>>> {
+    return this.everyServer(() => new StatsRequest());
+  }
+
+  version(): Promise<Record<string, string>> {
+    return this.everyServer(
+      () =>
+        new TextRequest('version\r\n', (line) => {
+          if (!line.startsWith('VERSION '))
+            throw new CacheProtocolError(`version answered ${line}`);
+          return line.slice(8);
+        }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+
+  // ---- response interpreters (shared, so a request allocates no closure) ----
+
+  private readonly readValue = (
+    status: string,
+    line: string,
+    data: Buffer | undefined,
+  ): unknown => {
+    if (status === 'VA' && data !== undefined)
+      return this.codec.decode(data, Number(metaFlag(line, 'f') ?? 0));
+    if (status === 'EN') return undefined;
+    throw new CacheProtocolError(`unexpected answer to mg: ${line}`);
+  };
+
+  private readonly readValueWithCas = (
+    status: string,
+    line: string,
+    data: Buffer | undefined,
+  ): ValueWithCas<unknown> | undefined => {
+    if (status === 'EN') return undefined;
+    const value = this.readValue(status, line, data);
+    return { value, cas: casOf(line) ?? 0n };
+  };
+
+  /** HD is yes; NS (not stored), EX (CAS mismatch), NF/EN (missing) are no. */
+  private readonly readDone = (status: string, line: string): boolean => {
+    if (status === 'HD') return true;
+    if (status === 'NS' || status === 'EX' || status === 'NF' || status === 'EN') return false;
+    throw new CacheProtocolError(`unexpected answer: ${line}`);
+  };
+
+  private readonly readLease = (
+    status: string,
+    line: string,
+    data: Buffer | undefined,
+  ): LeaseResult<unknown> => {
+    const win = hasMetaFlag(line, 'W');
+    const stale = hasMetaFlag(line, 'X');
+    const winnerPending = hasMetaFlag(line, 'Z');
+    if (status === 'EN' || data === undefined) {
+      return {
+        value: undefined,
+        cas: undefined,
+        win,
+        stale,
+        winnerPending,
+        ttlRemaining: undefined,
+      };
+    }
+    const flags = Number(metaFlag(line, 'f') ?? 0);
+    // A vivified placeholder is an empty item with flags 0 (N creates it so).
+    const placeholder =
+      data.length === 0 && flags === FLAG_BUFFER && !stale && (win || winnerPending);
+    const ttl = metaFlag(line, 't');
+    return {
+      value: placeholder ? undefined : this.codec.decode(data, flags),
+      cas: casOf(line),
+      win,
+      stale,
+      winnerPending,
+      ttlRemaining: ttl === undefined ? undefined : Number(ttl),
+    };
+  };
+
+  // ---- plumbing ----
+
+  private checkOpen(): void {
+    if (this.closed) throw new CacheClosedError('the client was closed');
+  }
+
+  /** The server for `key`: its ketama owner, or (failover) the next live one. */
+  private pick(key: EncodedKey): ServerPool {
+    const ring = this.ring;
+    if (ring === undefined) return this.servers[0] as ServerPool;
+    const hash = ketamaKeyHash(key.hashInput);
+    const index = ring.serverFor(hash, this.options.failover ? this.isAlive : undefined);
+    if (index === -1) throw new CacheUnavailableError('every memcached server is marked dead');
+    return this.servers[index] as ServerPool;
+  }
+
+  /** Build a request for `key`, send it to the key's server, return its promise. */
+  private keyed<T>(key: CacheKey, build: (key: EncodedKey) => MetaCommand<T>): Promise<T> {
+    try {
+      this.checkOpen();
+      const encoded = encodeKey(key);
+      const request = build(encoded);
+      this.pick(encoded).send(request);
+      return request.promise;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private store(
+    key: CacheKey,
+    value: unknown,
+    mode: StoreMode,
+    options?: SetOptions,
+    cas?: CasToken,
+  ): Promise<boolean> {
+    return this.keyed(key, (k) => {
+      const ttl = checkTtl(options?.ttl);
+      const { data, flags } = this.codec.encode(value);
+      this.checkSize(data);
+      const casArg = cas === undefined ? '' : ` C${checkCas(cas)}`;
+      const modeArg = mode === 'S' ? '' : ` M${mode}`;
+      return new MetaRequest(
+        `ms ${k.token} ${data.length}${binaryFlag(k)} T${ttl} F${flags}${modeArg}${casArg}`,
+        this.readDone,
+        data,
+      );
+    });
+  }
+
+  private storeRaw(key: CacheKey, raw: string | Buffer, mode: 'A' | 'P'): Promise<boolean> {
+    return this.keyed(key, (k) => {
+      if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) {
+        throw new CacheInputError('append/prepend data must be a string or a Buffer');
+      }
+      const data = this.codec.encodeRaw(raw);
+      this.checkSize(data);
+      return new MetaRequest(
+        `ms ${k.token} ${data.length}${binaryFlag(k)} M${mode}`,
+        this.readDone,
+        data,
+      );
+    });
+  }
+
+  private checkSize(data: Buffer): void {
+    if (data.length > this.options.maxValueSize) {
+      throw new ValueTooLargeError(data.length, this.options.maxValueSize);
+    }
+  }
+
+  private counter(
+    key: CacheKey,
+    direction: '+' | '-',
+    delta: number,
+    options?: CounterOptions,
+  ): Promise<number | undefined> {
+    return this.keyed(key, (k) => {
+      let args = ` D${checkCounter(delta, 'delta')}`;
+      if (direction === '-') args += ' MD';
+      if (options?.initial !== undefined) {
+        // protocol.txt meta arithmetic: N(token) vivifies on miss with that TTL,
+        // J(token) is the initial value (returned as is, delta not applied).
+        args += ` N${checkTtl(options.ttl)} J${checkCounter(options.initial, 'initial')}`;
+      }
+      return new MetaRequest(`ma ${keyArgs(k)} v${args}`, this.readCounter);
+    });
+  }
+
+  private readonly readCounter = (
+    status: string,
+    line: string,
+    data: Buffer | undefined,
+  ): number | undefined => {
+    if (status === 'VA' && data !== undefined) return Number(data.toString('latin1').trim());
+    if (status === 'NF' || status === 'NS' || status === 'EX') return undefined;
+    throw new CacheProtocolError(`unexpected answer to ma: ${line}`);
+  };
+
+  /** Run one request per server; results keyed by "host:port". */
+  private async everyServer<T>(build: () => MetaCommand<T>): Promise<Record<string, T>> {
+    this.checkOpen();
+    const entries = await Promise.all(
+      this.servers.map(async (server) => {
+        const request = build();
+        server.send(request);
+        return [server.address, await request.promise] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+}
