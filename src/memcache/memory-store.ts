@@ -279,6 +279,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async stats(): Promise<Record<string, Record<string, string>>> {
+    this.#open();
     const now = this.#now();
     const stats = this.#stats.render({
       pid: process.pid,
