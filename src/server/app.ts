@@ -3,7 +3,7 @@
  * from the code that listens (src/cli/serve-command.ts), so tests drive it
  * with `app.inject()`. Storage, configuration, logger and clock are passed in.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { nowMs, toWire } from '../storage/timestamps.js';
 import { authHook } from './auth/auth-hook.js';
@@ -44,7 +44,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request is written by the onResponse hook below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxRequestBytes,
     // A BSO id is up to 64 printable characters, percent-encoded up to 3× as long.
     routerOptions: { maxParamLength: 256 },

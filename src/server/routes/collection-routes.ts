@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { COLLECTION_NAME } from '../../storage/bso-rules.js';
-import { CollectionNotFoundError } from '../../storage/errors.js';
+import { isStorageError } from '../errors/error-mapper.js';
 import type { SyncStorage } from '../../storage/sync-storage.js';
 import { nowMs } from '../../storage/timestamps.js';
 import { negotiate } from '../content/negotiation.js';
@@ -29,7 +29,7 @@ export async function collectionTimestampOrZero(
   try {
     return await storage.getCollectionTimestamp(uid, collection);
   } catch (error) {
-    if (error instanceof CollectionNotFoundError) return 0;
+    if (isStorageError(error, 'COLLECTION_NOT_FOUND')) return 0;
     throw error;
   }
 }
@@ -81,7 +81,7 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: RouteContext
       } catch (error) {
         // Deleting what is not there succeeds (as syncstorage-rs): the
         // client's goal, "no such collection", holds.
-        if (error instanceof CollectionNotFoundError) return storage.getStorageTimestamp(uid);
+        if (isStorageError(error, 'COLLECTION_NOT_FOUND')) return storage.getStorageTimestamp(uid);
         throw error;
       }
     });

@@ -1,7 +1,7 @@
 /** GET, PUT and DELETE `/storage/{collection}/{id}` (API.md "Paths"). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkBso, COLLECTION_NAME, isValidBsoId } from '../../storage/bso-rules.js';
-import { CollectionNotFoundError, ItemNotFoundError } from '../../storage/errors.js';
+import { isStorageError } from '../errors/error-mapper.js';
 import type { SyncStorage } from '../../storage/sync-storage.js';
 import { toWire } from '../../storage/timestamps.js';
 import { requireBody } from '../content/body-parsers.js';
@@ -34,7 +34,8 @@ async function itemTimestampOrZero(
   try {
     return await storage.getItemTimestamp(uid, collection, id);
   } catch (error) {
-    if (error instanceof ItemNotFoundError || error instanceof CollectionNotFoundError) return 0;
+    if (isStorageError(error, 'ITEM_NOT_FOUND') || isStorageError(error, 'COLLECTION_NOT_FOUND'))
+      return 0;
     throw error;
   }
 }
