@@ -1,0 +1,587 @@
+/**
+ * `CachedStorage`: the memcached layer over any `SyncStorage` (seed 000
+ * `MemcachedStorage`). Metadata in the cache answers info/collections and
+ * timestamps; chosen collections are cached write-through or kept only in
+ * the cache; every write marks its collection dirty first.
+ *
+ * Faults: any cache failure on a cached or uncached collection falls back to
+ * the database (the truth); cache-only collections throw
+ * `StorageUnavailableError` instead. See README.md in this folder.
+ */
+import {
+  CollectionNotFoundError,
+  ConflictError,
+  StorageError,
+  StorageUnavailableError,
+} from '../errors.js';
+import type {
+  Bso,
+  BsoInput,
+  FindOptions,
+  FindResult,
+  PurgeOptions,
+  PurgeResult,
+  SetItemResult,
+  SyncStorage,
+  UserId,
+} from '../sync-storage.js';
+import { CacheKeys } from './cache-keys.js';
+import { CacheLocks } from './cache-lock.js';
+import { CacheOnlyManager } from './cache-only-manager.js';
+import { CachedManager } from './cached-manager.js';
+import type { CollectionManager, WriteBase } from './collection-manager.js';
+import { payloadBytes } from './collection-data.js';
+import { GuardedCache, isCacheError, isCacheOutage } from './guarded-cache.js';
+import { type HeldLock, LockScope, type LockMode } from './lock-scope.js';
+import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
+import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { UncachedManager } from './uncached-manager.js';
+
+/** Seed 000: recalculate the total size at most once an hour. */
+const SIZE_RECALCULATION_SECONDS = 60 * 60;
+
+export class CachedStorage implements SyncStorage {
+  readonly options: ResolvedOptions;
+  private readonly inner: SyncStorage;
+  private readonly keys: CacheKeys;
+  private readonly cache: GuardedCache;
+  private readonly metadata: MetadataStore;
+  private readonly scope = new LockScope();
+  private readonly locks: CacheLocks;
+  private readonly cached = new Map<string, CachedManager>();
+  private readonly cacheOnly = new Map<string, CacheOnlyManager>();
+  /** Users whose current write met a cache failure (invalidated after the write). */
+  private readonly troubled = new Set<UserId>();
+
+  constructor(options: CachedStorageOptions) {
+    this.options = resolveOptions(options);
+    const { clock, lockTtl, logger } = this.options;
+    this.inner = this.options.storage;
+    this.keys = new CacheKeys(this.options.keyPrefix);
+    this.cache = new GuardedCache(this.options.cache, logger, (userId) =>
+      this.invalidationKeys(userId),
+    );
+    this.metadata = new MetadataStore(
+      this.cache,
+      this.keys,
+      {
+        collectionTimestamps: (userId) => this.sourceTimestamps(userId),
+        storageTimestamp: (userId) => this.inner.getStorageTimestamp(userId),
+      },
+      clock,
+      lockTtl,
+    );
+    this.locks = new CacheLocks(this.cache, this.keys, lockTtl, clock);
+    for (const name of this.options.cachedCollections) {
+      this.cached.set(
+        name,
+        new CachedManager(
+          {
+            storage: this.inner,
+            cache: this.cache,
+            keys: this.keys,
+            metadata: this.metadata,
+            clock,
+            withReadLock: (userId, collection, fn) => this.withReadLock(userId, collection, fn),
+            noteCacheTrouble: (userId, error) => this.noteCacheTrouble(userId, error),
+          },
+          name,
+        ),
+      );
+    }
+    for (const name of this.options.cacheOnlyCollections) {
+      this.cacheOnly.set(
+        name,
+        new CacheOnlyManager(
+          { cache: this.cache, keys: this.keys, clock, scope: this.scope },
+          name,
+        ),
+      );
+    }
+  }
+
+  private manager(collection: string): CollectionManager {
+    return (
+      this.cached.get(collection) ??
+      this.cacheOnly.get(collection) ??
+      new UncachedManager(this.inner, collection)
+    );
+  }
+
+  /** Keys whose contents derive from the database (cache-only data is not among them). */
+  private invalidationKeys(userId: UserId): string[] {
+    return [
+      this.keys.metadata(userId),
+      ...[...this.cached.keys()].map((c) => this.keys.collection(userId, c)),
+    ];
+  }
+
+  private noteCacheTrouble(userId: UserId, error: unknown): void {
+    if (isCacheOutage(error)) this.troubled.add(userId);
+  }
+
+  /** Try the cache; on any cache failure, answer from the database. */
+  private async orDatabase<T>(
+    viaCache: () => Promise<T>,
+    viaDatabase: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await viaCache();
+    } catch (error) {
+      if (!isCacheError(error)) throw error;
+      return viaDatabase();
+    }
+  }
+
+  /** Database timestamps, with cache-only collections taken from the cache. */
+  private async sourceTimestamps(userId: UserId): Promise<Record<string, number>> {
+    const timestamps = await this.inner.getCollectionTimestamps(userId);
+    for (const [name, manager] of this.cacheOnly) {
+      delete timestamps[name];
+      const data = await manager.read(userId);
+      if (data) timestamps[name] = data.modified;
+    }
+    return timestamps;
+  }
+
+  // --- Locks.
+
+  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock('read', userId, collection, fn);
+  }
+
+  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock('write', userId, collection, fn);
+  }
+
+  private async lock<T>(
+    mode: LockMode,
+    userId: UserId,
+    collection: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const held = this.scope.held(userId, collection);
+    if (held) {
+      if (mode === 'write' && held.mode === 'read') {
+        if (!held.inCache) return this.inner.withWriteLock(userId, collection, fn);
+        throw new ConflictError(`write lock on ${collection} requested inside a read lock`);
+      }
+      return fn();
+    }
+    const isCacheOnly = this.cacheOnly.has(collection);
+    if (this.options.cacheLocks || isCacheOnly) {
+      const lock: HeldLock = { mode, inCache: true, wrote: new Set() };
+      let entered = false;
+      try {
+        return await this.locks.run(userId, collection, () => {
+          entered = true;
+          return this.scope.run(userId, collection, lock, fn);
+        });
+      } catch (error) {
+        if (entered || !isCacheError(error)) throw error;
+        if (isCacheOnly) {
+          throw new StorageUnavailableError(
+            `collection ${collection} is kept only in the cache, which is unavailable`,
+            { cause: error },
+          );
+        }
+        // The cache is down: the database lock is as good.
+      }
+    }
+    const lock: HeldLock = { mode, inCache: false, wrote: new Set() };
+    const run = () => this.scope.run(userId, collection, lock, fn);
+    try {
+      return await (mode === 'read'
+        ? this.inner.withReadLock(userId, collection, run)
+        : this.inner.withWriteLock(userId, collection, run));
+    } catch (error) {
+      // seed bug: the cache kept what a rolled-back transaction wrote.
+      if (lock.wrote.size > 0) await this.cache.noteUnrecordedWrite(userId);
+      throw error;
+    }
+  }
+
+  // --- Writes: dirty mark, write, outcome (seed 000 `_mark_collection_dirty`).
+
+  private async write<T>(
+    userId: UserId,
+    collection: string,
+    op: (manager: CollectionManager, base: WriteBase | undefined) => Promise<T>,
+    outcome: (result: T) => WriteOutcome,
+  ): Promise<T> {
+    const manager = this.manager(collection);
+    let mark: DirtyMark | undefined;
+    let cacheFailed = false;
+    try {
+      mark = await this.metadata.markDirty(userId, collection);
+    } catch (error) {
+      if (!isCacheError(error)) throw error;
+      if (manager.kind === 'cache-only') {
+        throw new StorageUnavailableError(
+          `collection ${collection} is kept only in the cache, which is unavailable`,
+          { cause: error },
+        );
+      }
+      cacheFailed = true;
+    }
+    this.scope.noteWrite(userId, collection);
+    const base = mark && { collectionTs: mark.before, storageTs: mark.storageBefore };
+    let result: T;
+    try {
+      result = await op(manager, base);
+    } catch (error) {
+      if (mark) {
+        // A storage error means nothing was written: the old values are right.
+        const undone = error instanceof StorageError && !(error instanceof StorageUnavailableError);
+        cacheFailed ||= !(await this.finish(
+          userId,
+          mark,
+          undone ? { kind: 'rollback' } : { kind: 'unknown' },
+        ));
+      }
+      await this.afterWrite(userId, cacheFailed);
+      throw error;
+    }
+    if (mark) cacheFailed ||= !(await this.finish(userId, mark, outcome(result)));
+    await this.afterWrite(userId, cacheFailed);
+    return result;
+  }
+
+  /** Record the outcome; false if the cache failed (the entry then stays dirty). */
+  private async finish(userId: UserId, mark: DirtyMark, outcome: WriteOutcome): Promise<boolean> {
+    try {
+      await this.metadata.finish(userId, mark, outcome);
+      return true;
+    } catch (error) {
+      if (!isCacheError(error)) throw error;
+      return !isCacheOutage(error);
+    }
+  }
+
+  private async afterWrite(userId: UserId, cacheFailed: boolean): Promise<void> {
+    if (cacheFailed || this.troubled.delete(userId)) {
+      await this.cache.noteUnrecordedWrite(userId);
+    }
+  }
+
+  // --- The whole storage of a user.
+
+  /** Timestamps from the metadata; dirty ones from their source, written back when safe. */
+  private async resolveTimestamps(
+    userId: UserId,
+  ): Promise<{ collections: Record<string, number>; storage: number }> {
+    const snapshot = await this.metadata.read(userId);
+    const m = snapshot.metadata;
+    const collections: Record<string, number> = {};
+    const truths: Record<string, number | undefined> = {};
+    for (const [name, ts] of Object.entries(m.collections)) {
+      if (ts !== null) {
+        collections[name] = ts;
+        continue;
+      }
+      try {
+        const manager = this.cacheOnly.get(name);
+        const truth = manager
+          ? await manager.getTimestamp(userId)
+          : await this.inner.getCollectionTimestamp(userId, name);
+        collections[name] = truth;
+        truths[name] = truth;
+      } catch (error) {
+        if (!(error instanceof CollectionNotFoundError)) throw error;
+        truths[name] = undefined;
+      }
+    }
+    let storage = m.modified;
+    let storageTruth: number | undefined;
+    if (storage === null) {
+      storageTruth = await this.inner.getStorageTimestamp(userId);
+      storage = Math.max(m.floor, storageTruth, ...Object.values(collections));
+    }
+    if (Object.keys(truths).length > 0 || storageTruth !== undefined) {
+      try {
+        await this.metadata.heal(userId, snapshot, truths, storageTruth);
+      } catch (error) {
+        if (!isCacheError(error)) throw error;
+      }
+    }
+    return { collections, storage };
+  }
+
+  getStorageTimestamp(userId: UserId): Promise<number> {
+    return this.orDatabase(
+      async () => (await this.resolveTimestamps(userId)).storage,
+      () => this.inner.getStorageTimestamp(userId),
+    );
+  }
+
+  getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
+    return this.orDatabase(
+      async () => (await this.resolveTimestamps(userId)).collections,
+      async () => {
+        // Cache-only collections cannot be known without the cache.
+        const timestamps = await this.inner.getCollectionTimestamps(userId);
+        for (const name of this.cacheOnly.keys()) delete timestamps[name];
+        return timestamps;
+      },
+    );
+  }
+
+  /** Database figures with the cache-only collections' own (left out while the cache is down). */
+  private async withCacheOnlyUsage(
+    userId: UserId,
+    fromDatabase: Record<string, number>,
+    pick: (usage: { count: number; size: number }) => number,
+  ): Promise<Record<string, number>> {
+    const result = { ...fromDatabase };
+    for (const [name, manager] of this.cacheOnly) {
+      delete result[name];
+      try {
+        const usage = await manager.usage(userId);
+        if (usage) result[name] = pick(usage);
+      } catch (error) {
+        if (!isCacheError(error)) throw error;
+      }
+    }
+    return result;
+  }
+
+  async getCollectionCounts(userId: UserId): Promise<Record<string, number>> {
+    return this.withCacheOnlyUsage(
+      userId,
+      await this.inner.getCollectionCounts(userId),
+      (u) => u.count,
+    );
+  }
+
+  async getCollectionSizes(userId: UserId): Promise<Record<string, number>> {
+    const sizes = await this.withCacheOnlyUsage(
+      userId,
+      await this.inner.getCollectionSizes(userId),
+      (u) => u.size,
+    );
+    // Having just summed everything, keep the total (seed 000).
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    try {
+      await this.metadata.storeSize(userId, total);
+    } catch (error) {
+      if (!isCacheError(error)) throw error;
+    }
+    return sizes;
+  }
+
+  private async recalculateTotalSize(userId: UserId): Promise<number> {
+    let size = await this.inner.getTotalSize(userId, true);
+    for (const [name, manager] of this.cacheOnly) {
+      // A database row of a collection that is now cache-only is not served.
+      const dbSizes = await this.inner.getCollectionSizes(userId);
+      size -= dbSizes[name] ?? 0;
+      const usage = await manager.usage(userId);
+      size += usage?.size ?? 0;
+    }
+    return size;
+  }
+
+  getTotalSize(userId: UserId, recalculate = false): Promise<number> {
+    return this.orDatabase(
+      async () => {
+        const { metadata: m } = await this.metadata.read(userId);
+        const age = Math.floor(this.options.clock() / 1000) - m.last_size_recalc;
+        // seed bug: a rebuilt entry reported size 0 until a recalculation was asked for.
+        if (m.last_size_recalc === 0 || (recalculate && age > SIZE_RECALCULATION_SECONDS)) {
+          const size = await this.recalculateTotalSize(userId);
+          await this.metadata.storeSize(userId, size);
+          return size;
+        }
+        return m.size;
+      },
+      () => this.inner.getTotalSize(userId, recalculate),
+    );
+  }
+
+  async deleteStorage(userId: UserId): Promise<void> {
+    const keys = [
+      ...this.invalidationKeys(userId),
+      ...[...this.cacheOnly.keys()].flatMap((c) => [
+        this.keys.collection(userId, c),
+        this.keys.batches(userId, c),
+      ]),
+    ];
+    try {
+      for (const key of keys) await this.cache.delete(key);
+    } catch (error) {
+      if (!isCacheError(error)) throw error;
+      if (this.cacheOnly.size > 0) {
+        throw new StorageUnavailableError(
+          'cannot delete the cache-only collections: the cache is unavailable',
+          { cause: error },
+        );
+      }
+    }
+    await this.inner.deleteStorage(userId);
+    // A reader may have rebuilt the metadata from the database in between.
+    await this.cache.noteUnrecordedWrite(userId);
+  }
+
+  // --- One collection.
+
+  async getCollectionTimestamp(userId: UserId, collection: string): Promise<number> {
+    // Reading all cached timestamps is cheaper than one from the database (seed 000).
+    return this.orDatabase(
+      async () => {
+        const ts = (await this.resolveTimestamps(userId)).collections[collection];
+        if (ts === undefined) throw new CollectionNotFoundError(collection);
+        return ts;
+      },
+      () => this.manager(collection).getTimestamp(userId),
+    );
+  }
+
+  getItems(
+    userId: UserId,
+    collection: string,
+    options: FindOptions = {},
+  ): Promise<FindResult<Bso>> {
+    const manager = this.manager(collection);
+    if (manager.kind !== 'cached') return manager.getItems(userId, options);
+    return this.orDatabase(
+      () => manager.getItems(userId, options),
+      () => this.inner.getItems(userId, collection, options),
+    );
+  }
+
+  async getItemIds(
+    userId: UserId,
+    collection: string,
+    options: FindOptions = {},
+  ): Promise<FindResult<string>> {
+    if (this.manager(collection).kind === 'uncached') {
+      return this.inner.getItemIds(userId, collection, options);
+    }
+    const { items, nextOffset } = await this.getItems(userId, collection, options);
+    return { items: items.map((bso) => bso.id), nextOffset };
+  }
+
+  setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.setItems(userId, items, base),
+      (ts) => ({ kind: 'done', collectionTs: ts, storageTs: ts, sizeDelta: payloadBytes(items) }),
+    );
+  }
+
+  deleteCollection(userId: UserId, collection: string): Promise<number> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.deleteCollection(userId, base),
+      (ts) => ({ kind: 'done', collectionTs: null, storageTs: ts, sizeDelta: 0 }),
+    );
+  }
+
+  deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.deleteItems(userId, ids, base),
+      (ts) => ({ kind: 'done', collectionTs: ts, storageTs: ts, sizeDelta: 0 }),
+    );
+  }
+
+  // --- One item.
+
+  async getItemTimestamp(userId: UserId, collection: string, id: string): Promise<number> {
+    if (this.manager(collection).kind === 'uncached') {
+      return this.inner.getItemTimestamp(userId, collection, id);
+    }
+    return (await this.getItem(userId, collection, id)).modified;
+  }
+
+  getItem(userId: UserId, collection: string, id: string): Promise<Bso> {
+    const manager = this.manager(collection);
+    if (manager.kind !== 'cached') return manager.getItem(userId, id);
+    return this.orDatabase(
+      () => manager.getItem(userId, id),
+      () => this.inner.getItem(userId, collection, id),
+    );
+  }
+
+  setItem(
+    userId: UserId,
+    collection: string,
+    id: string,
+    data: Omit<BsoInput, 'id'>,
+  ): Promise<SetItemResult> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.setItem(userId, id, data, base),
+      (res) => ({
+        kind: 'done',
+        collectionTs: res.modified,
+        storageTs: res.modified,
+        sizeDelta: payloadBytes([data]),
+      }),
+    );
+  }
+
+  deleteItem(userId: UserId, collection: string, id: string): Promise<number> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.deleteItem(userId, id, base),
+      (ts) => ({ kind: 'done', collectionTs: ts, storageTs: ts, sizeDelta: 0 }),
+    );
+  }
+
+  // --- Batches.
+
+  createBatch(userId: UserId, collection: string): Promise<string> {
+    return this.manager(collection).createBatch(userId);
+  }
+
+  validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean> {
+    return this.manager(collection).validBatch(userId, batchId);
+  }
+
+  appendItemsToBatch(
+    userId: UserId,
+    collection: string,
+    batchId: string,
+    items: readonly BsoInput[],
+  ): Promise<number> {
+    return this.manager(collection).appendItemsToBatch(userId, batchId, items);
+  }
+
+  applyBatch(userId: UserId, collection: string, batchId: string): Promise<number> {
+    return this.write(
+      userId,
+      collection,
+      (manager, base) => manager.applyBatch(userId, batchId, base),
+      // The batch's size is unknown here; the hourly recalculation catches up.
+      (ts) => ({ kind: 'done', collectionTs: ts, storageTs: ts, sizeDelta: 0 }),
+    );
+  }
+
+  closeBatch(userId: UserId, collection: string, batchId: string): Promise<void> {
+    return this.manager(collection).closeBatch(userId, batchId);
+  }
+
+  // --- Maintenance.
+
+  purgeExpiredItems(options?: PurgeOptions): Promise<PurgeResult> {
+    // Cached copies drop expired items on each write; there is no way to
+    // enumerate users in memcached (seed 000), so only the database is purged.
+    return this.inner.purgeExpiredItems(options);
+  }
+
+  async healthCheck(): Promise<{ database: boolean; cache?: boolean }> {
+    const { database } = await this.inner.healthCheck();
+    return { database, cache: await this.cache.ping() };
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close();
+    await this.options.cache.close();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The cache as this layer uses it: JSON values, typed failures, and outage
+ * tracking.
+ *
+ * While memcached is unreachable, writes to cached and uncached collections
+ * still go to the database but cannot mark anything dirty in the cache. If
+ * the cache comes back with its old contents (a network cut rather than a
+ * restart), those contents would be stale. So every user written during an
+ * outage is remembered, and the first successful cache call after the outage
+ * deletes that user's keys before anything is served from the cache again.
+ * The list is per process: a process that dies during an outage forgets it
+ * (documented in README.md of this folder).
+ */
+import type { CacheKey, CacheStore, CasToken } from '../../memcache/cache-store.js';
+import {
+  CacheClosedError,
+  CacheError,
+  CacheTimeoutError,
+  CacheUnavailableError,
+} from '../../memcache/errors.js';
+import type { UserId } from '../sync-storage.js';
+import type { CachedStorageLogger } from './options.js';
+
+/** More users than this written during one outage cannot all be invalidated. */
+const MAX_TRACKED_USERS = 100_000;
+
+export interface JsonWithCas<T> {
+  value: T;
+  cas: CasToken;
+}
+
+/** Whether an error means "the cache is not there" (as opposed to "this value is bad"). */
+export function isCacheOutage(error: unknown): boolean {
+  return (
+    error instanceof CacheUnavailableError ||
+    error instanceof CacheTimeoutError ||
+    error instanceof CacheClosedError
+  );
+}
+
+export function isCacheError(error: unknown): error is CacheError {
+  return error instanceof CacheError;
+}
+
+function decode(raw: unknown): unknown {
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else if (Buffer.isBuffer(raw)) text = raw.toString('utf8');
+  else return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export class GuardedCache {
+  private down = false;
+  private readonly writtenWhileDown = new Set<UserId>();
+  private overflowed = false;
+  private recovering: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly logger: CachedStorageLogger,
+    /** Keys to delete for a user written during an outage. */
+    private readonly keysOf: (userId: UserId) => CacheKey[],
+  ) {}
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /**
+   * This user's data changed in the database and the cache may not know
+   * (a dirty mark or an update failed). Call it after the database write:
+   * with the cache up, the user's keys are deleted now; with it down, at the
+   * first success after the outage.
+   */
+  async noteUnrecordedWrite(userId: UserId): Promise<void> {
+    if (!this.down) {
+      try {
+        for (const key of this.keysOf(userId)) await this.store.delete(key);
+        return;
+      } catch (error) {
+        if (!isCacheOutage(error)) return;
+        this.markDown(error);
+      }
+    }
+    if (this.writtenWhileDown.size >= MAX_TRACKED_USERS) {
+      if (!this.overflowed) {
+        this.overflowed = true;
+        this.logger.error(
+          `cached storage: more than ${MAX_TRACKED_USERS} users written during a cache outage; ` +
+            'flush memcached after it recovers to rule out stale entries',
+        );
+      }
+      return;
+    }
+    this.writtenWhileDown.add(userId);
+  }
+
+  /** Decoded value, or undefined on a miss or an undecodable value. */
+  async get<T>(key: string, validate: (v: unknown) => v is T): Promise<T | undefined> {
+    const raw = await this.call(() => this.store.get(key));
+    const value = raw === undefined ? undefined : decode(raw);
+    return value !== undefined && validate(value) ? value : undefined;
+  }
+
+  async gets<T>(
+    key: string,
+    validate: (v: unknown) => v is T,
+  ): Promise<JsonWithCas<T | null> | undefined> {
+    const hit = await this.call(() => this.store.gets(key));
+    if (hit === undefined) return undefined;
+    const value = decode(hit.value);
+    // An undecodable value keeps its CAS so a writer can replace it.
+    return { value: value !== undefined && validate(value) ? value : null, cas: hit.cas };
+  }
+
+  async getMulti(keys: readonly string[]): Promise<unknown[]> {
+    const raws = await this.call(() => this.store.getMulti(keys));
+    return raws.map((raw) => (raw === undefined ? undefined : decode(raw)));
+  }
+
+  add(key: string, value: unknown, ttl = 0): Promise<boolean> {
+    return this.call(() => this.store.add(key, JSON.stringify(value), { ttl }));
+  }
+
+  set(key: string, value: unknown, ttl = 0): Promise<boolean> {
+    return this.call(() => this.store.set(key, JSON.stringify(value), { ttl }));
+  }
+
+  cas(key: string, value: unknown, cas: CasToken, ttl = 0): Promise<boolean> {
+    return this.call(() => this.store.cas(key, JSON.stringify(value), cas, { ttl }));
+  }
+
+  delete(key: string, cas?: CasToken): Promise<boolean> {
+    return this.call(() => this.store.delete(key, cas === undefined ? {} : { cas }));
+  }
+
+  /** A delete whose failure is only logged: used where the request already succeeded. */
+  async deleteQuietly(key: string): Promise<void> {
+    try {
+      await this.delete(key);
+    } catch {
+      // The caller has already marked the data dirty or noted the user.
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.call(() => this.store.get(`__ping__`));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    if (this.recovering) await this.recovering.catch(() => undefined);
+    let result: T;
+    try {
+      result = await op();
+    } catch (error) {
+      if (isCacheOutage(error)) this.markDown(error);
+      throw error;
+    }
+    if (this.down) {
+      // First success after an outage: purge what may be stale, then answer
+      // afresh (the value just read may be one of the stale ones).
+      const hadWrites = this.writtenWhileDown.size > 0;
+      await this.recover();
+      if (hadWrites) return op();
+    }
+    return result;
+  }
+
+  private markDown(error: unknown): void {
+    if (this.down) return;
+    this.down = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn(
+      `cached storage: cache unreachable (${reason}); serving from the database, ` +
+        'cache-only collections unavailable',
+    );
+  }
+
+  private recover(): Promise<void> {
+    this.recovering ??= (async () => {
+      try {
+        for (const userId of [...this.writtenWhileDown]) {
+          for (const key of this.keysOf(userId)) await this.store.delete(key);
+          this.writtenWhileDown.delete(userId);
+        }
+        this.down = false;
+        this.overflowed = false;
+        this.logger.info('cached storage: cache reachable again');
+      } finally {
+        this.recovering = undefined;
+      }
+    })();
+    return this.recovering;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Options of the cached layer, validated once and frozen (fastify style).
+ */
+import type { CacheStore } from '../../memcache/cache-store.js';
+import { isValidCollectionName } from '../bso-rules.js';
+import { StorageInputError } from '../errors.js';
+import type { SyncStorage } from '../sync-storage.js';
+
+/** The subset of a pino-style logger this layer writes to. */
+export interface CachedStorageLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Seed 000: a cache-level lock expires after five minutes. */
+export const DEFAULT_LOCK_TTL_SECONDS = 300;
+
+/**
+ * Recommended production settings (seed 000's deployment): `meta` and
+ * `clients` are small and read on every sync, so they are worth caching;
+ * `tabs` is rewritten constantly and losing it is harmless, so it lives only
+ * in the cache.
+ */
+export const PRODUCTION_DEFAULTS = Object.freeze({
+  cachedCollections: Object.freeze(['meta', 'clients']),
+  cacheOnlyCollections: Object.freeze(['tabs']),
+});
+
+export interface CachedStorageOptions {
+  /** The storage that holds the truth (the SQL backend). */
+  storage: SyncStorage;
+  /** The cache: `MemcachedClient` or `MemoryStore`. */
+  cache: CacheStore;
+  /** Collections kept in the cache and in the database (write-through). Default none. */
+  cachedCollections?: readonly string[];
+  /** Collections kept only in the cache, never written to the database. Default none. */
+  cacheOnlyCollections?: readonly string[];
+  /** Prepended to every key, to share a memcached with other users. Default "". */
+  keyPrefix?: string;
+  /**
+   * Take collection locks in the cache instead of the database. Default false.
+   * Cache-only collections always lock in the cache.
+   */
+  cacheLocks?: boolean;
+  /** Seconds a cache lock lives if its holder dies. Default 300. */
+  lockTtl?: number;
+  /** Where outages and recoveries are reported. Default: silent. */
+  logger?: CachedStorageLogger;
+  /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export interface ResolvedOptions {
+  readonly storage: SyncStorage;
+  readonly cache: CacheStore;
+  readonly cachedCollections: ReadonlySet<string>;
+  readonly cacheOnlyCollections: ReadonlySet<string>;
+  readonly keyPrefix: string;
+  readonly cacheLocks: boolean;
+  readonly lockTtl: number;
+  readonly logger: CachedStorageLogger;
+  readonly clock: () => number;
+}
+
+const silent: CachedStorageLogger = { info() {}, warn() {}, error() {} };
+
+export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
+  const cached = new Set(options.cachedCollections ?? []);
+  const cacheOnly = new Set(options.cacheOnlyCollections ?? []);
+  for (const name of [...cached, ...cacheOnly]) {
+    if (!isValidCollectionName(name)) {
+      throw new StorageInputError(
+        `invalid collection name in cachedCollections/cacheOnlyCollections: ${name}`,
+      );
+    }
+    if (cached.has(name) && cacheOnly.has(name)) {
+      throw new StorageInputError(
+        `collection ${name} is in both cachedCollections and cacheOnlyCollections`,
+      );
+    }
+  }
+  const lockTtl = options.lockTtl ?? DEFAULT_LOCK_TTL_SECONDS;
+  // memcached reads TTLs above 30 days as absolute times (cache-store.ts).
+  if (!Number.isInteger(lockTtl) || lockTtl < 1 || lockTtl > 2_592_000) {
+    throw new StorageInputError(`option lockTtl must be an integer 1..2592000, got ${lockTtl}`);
+  }
+  const keyPrefix = options.keyPrefix ?? '';
+  // memcached keys may not hold spaces or control characters.
+  const badChar = [...keyPrefix].some(
+    (ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f,
+  );
+  if (badChar || keyPrefix.length > 100) {
+    throw new StorageInputError(
+      'option keyPrefix must be at most 100 characters, without spaces or control characters',
+    );
+  }
+  return Object.freeze({
+    storage: options.storage,
+    cache: options.cache,
+    cachedCollections: cached,
+    cacheOnlyCollections: cacheOnly,
+    keyPrefix,
+    cacheLocks: options.cacheLocks ?? false,
+    lockTtl,
+    logger: options.logger ?? silent,
+    clock: options.clock ?? Date.now,
+  });
+}
