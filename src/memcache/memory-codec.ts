@@ -5,7 +5,7 @@
  * counts bytes, and a caller mutating an object after `set` (or after `get`)
  * must not change what is cached — serializing is the copy.
  *
- * Buffers pass through as bytes and come back as Buffers; strings are UTF-8
+ * Buffers (any Uint8Array) pass through as bytes and come back as Buffers; strings are UTF-8
  * and come back as strings; everything else is JSON (so numbers, booleans,
  * null, arrays and plain objects round-trip). A format tag travels with the
  * bytes, as the client's flags field does on the wire.
@@ -22,9 +22,10 @@ export interface EncodedValue {
 /**
  * The format of items memcached itself creates with client flags 0: lease
  * placeholders (`mg … N`) and counters created through `ma … N J<initial>`.
- * They read back as strings, as the client decodes flags 0.
+ * They read back as Buffers, as the client decodes flags 0 (`FLAG_BUFFER`
+ * in `serializer.ts`).
  */
-export const SERVER_CREATED_FORMAT: ValueFormat = 'string';
+export const SERVER_CREATED_FORMAT: ValueFormat = 'buffer';
 
 /**
  * Serializes a value (always into fresh bytes).
@@ -32,7 +33,8 @@ export const SERVER_CREATED_FORMAT: ValueFormat = 'string';
  *   symbols, bigints, cycles).
  */
 export function encodeValue(value: unknown): EncodedValue {
-  if (Buffer.isBuffer(value)) return { format: 'buffer', bytes: Buffer.from(value) };
+  // Any Uint8Array is bytes (as the client sends it); a copy either way.
+  if (value instanceof Uint8Array) return { format: 'buffer', bytes: Buffer.from(value) };
   if (typeof value === 'string') return { format: 'string', bytes: Buffer.from(value, 'utf8') };
   let text: string | undefined;
   try {

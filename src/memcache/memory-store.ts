@@ -223,15 +223,16 @@ export class MemoryStore implements CacheStore {
         placeholder: true,
         tokenSent: true,
       });
-      // memcached 1.6.18 answers the vivifying `mg` with t-1 (the placeholder's
-      // TTL is applied after the flags are written); later readers see the TTL.
+      // The placeholder's own TTL. (memcached 1.6.18 reports t-1 here when `t`
+      // comes before `N` in the request, because it applies flags in order;
+      // the client puts N first, so both stores report the vivify TTL.)
       return {
         value: undefined,
         cas: created.cas,
         win: true,
         stale: false,
         winnerPending: false,
-        ttlRemaining: -1,
+        ttlRemaining: remainingSeconds(created.expiresAt, now),
       };
     }
     const { item, flags } = found;

@@ -18,8 +18,8 @@
  *
  * The lease/invalidate expectations were taken from memcached 1.6.18 itself
  * (raw meta commands against `memcached -U 0`), as noted on each test:
- *   mg k v c t N30   (miss)           → VA 0 c1 t-1 W      the one winner
- *   mg k v c t N30   (again)          → VA 0 c1 t30 Z      someone else is on it
+ *   mg k N30 v c t   (miss)           → VA 0 c1 t30 W      the one winner
+ *   mg k N30 v c t   (again)          → VA 0 c1 t30 Z      someone else is on it
  *   ms k 3 C1 …                       → HD                 winner writes back
  *   md k I T30; mg k v c t            → VA 3 c3 t30 X W    stale, first reader wins
  *   mg k v c t       (again)          → VA 3 c3 t30 Z X
@@ -122,6 +122,11 @@ export function registerStoreConformance(options: StoreConformanceOptions): void
           assert.equal(Buffer.isBuffer(got), Buffer.isBuffer(value), `${name}: Buffer-ness`);
           assert.equal(typeof got, typeof value, `${name}: type`);
         }
+      });
+
+      test('a Uint8Array is stored as bytes and comes back as a Buffer', async () => {
+        await store.set('u8', new Uint8Array([1, 2, 3]).subarray(1));
+        assert.deepEqual(await store.get('u8'), Buffer.from([2, 3]));
       });
 
       test('set overwrites; the store keeps a copy, not the caller’s object', async () => {
@@ -353,6 +358,8 @@ export function registerStoreConformance(options: StoreConformanceOptions): void
       test('initial creates the counter with that value, no delta applied', async () => {
         assert.equal(await store.incr('c', 5, { initial: 10 }), 10);
         assert.equal(await store.incr('c', 5, { initial: 10 }), 15);
+        // memcached creates the counter itself, with client flags 0: raw bytes.
+        assert.deepEqual(await store.get('c'), Buffer.from('15'));
         assert.equal(await store.decr('d', 5, { initial: 3 }), 3);
         assert.equal(await store.decr('d', 1), 2);
       });
@@ -526,7 +533,7 @@ export function registerStoreConformance(options: StoreConformanceOptions): void
         const winners = results.filter((r) => r.win);
         assert.equal(winners.length, 1);
         const winner = winners[0]!;
-        // memcached 1.6.18: the vivifying mg answers `VA 0 c<n> t-1 W`.
+        // memcached 1.6.18: `mg hot N30 v f c t` on a miss → `VA 0 f0 c<n> t30 W`.
         assert.deepEqual(
           { ...winner, cas: typeof winner.cas },
           {
@@ -535,7 +542,7 @@ export function registerStoreConformance(options: StoreConformanceOptions): void
             win: true,
             stale: false,
             winnerPending: false,
-            ttlRemaining: -1,
+            ttlRemaining: 30,
           },
         );
         for (const other of results.filter((r) => !r.win)) {
