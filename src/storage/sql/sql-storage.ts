@@ -324,13 +324,16 @@ export class SqlStorage implements SyncStorage {
       'SELECT MAX(last_modified) AS ts FROM user_collections WHERE userid = ?',
       [userId],
     );
-    const latest = Math.max(current, Number(storage?.ts ?? 0));
-    if (latest >= session.timestamp) {
-      if (session.wrote) {
-        // Rows already carry the session's timestamp; it cannot move now.
+    if (session.wrote) {
+      // Rows already carry the session's timestamp, so it cannot move now;
+      // it only has to be newer than this collection (the storage maximum
+      // includes our own writes).
+      if (current >= session.timestamp) {
         throw new ConflictError('collection changed during the write session; retry');
       }
-      session.timestamp = latest + 10;
+    } else {
+      const latest = Math.max(current, Number(storage?.ts ?? 0));
+      if (latest >= session.timestamp) session.timestamp = latest + 10;
     }
     session.locks.set(key, 'write');
   }
