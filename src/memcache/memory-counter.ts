@@ -12,7 +12,9 @@ const U64_MOD = 1n << 64n;
 
 // memcached parses with strtoull: optional leading whitespace and '+', digits,
 // then the end of the value or whitespace. A '-' is refused (strtoull would
-// silently wrap it).
+// silently wrap it; memcached refuses the wrapped values, so only "-0" differs).
+// At least one digit is required: on a blank value memcached's strtoull runs
+// past the item's "\r\n" into whatever memory follows, which is no rule to copy.
 const DECIMAL = /^[ \t\n\v\f\r]*\+?(\d+)(?:[ \t\n\v\f\r]|$)/;
 
 /** The counter in `bytes`, or undefined if memcached would call it non-numeric. */
