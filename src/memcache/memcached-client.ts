@@ -37,6 +37,7 @@ import { encodeKey, type EncodedKey } from './key-encoding.js';
 import {
   BatchGetRequest,
   hasMetaFlag,
+  isPlaceholder,
   type MetaCommand,
   metaFlag,
   MetaRequest,
@@ -44,7 +45,7 @@ import {
   TextRequest,
 } from './meta-command.js';
 import { ServerPool } from './server-pool.js';
-import { FLAG_BUFFER, ValueCodec } from './serializer.js';
+import { ValueCodec } from './serializer.js';
 
 /** memcached reads TTLs as 32-bit; past 30 days they are absolute Unix times. */
 const MAX_TTL = 0xffffffff;
@@ -153,7 +154,7 @@ export class MemcachedClient implements CacheStore {
 
   async getMulti<T = unknown>(keys: readonly CacheKey[]): Promise<Array<T | undefined>> {
     this.checkOpen();
-    const results = new Array<T | undefined>(keys.length);
+    const results = new Array<T | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return results;
     // One batch per server; each remembers where its keys sit in `keys`.
     const batches = new Map<ServerPool, { keys: EncodedKey[]; positions: number[] }>();
@@ -293,8 +294,10 @@ export class MemcachedClient implements CacheStore {
     line: string,
     data: Buffer | undefined,
   ): unknown => {
-    if (status === 'VA' && data !== undefined)
+    if (status === 'VA' && data !== undefined) {
+      if (isPlaceholder(line, data)) return undefined;
       return this.codec.decode(data, Number(metaFlag(line, 'f') ?? 0));
+    }
     if (status === 'EN') return undefined;
     throw new CacheProtocolError(`unexpected answer to mg: ${line}`);
   };
@@ -304,7 +307,7 @@ export class MemcachedClient implements CacheStore {
     line: string,
     data: Buffer | undefined,
   ): ValueWithCas<unknown> | undefined => {
-    if (status === 'EN') return undefined;
+    if (status === 'EN' || (data !== undefined && isPlaceholder(line, data))) return undefined;
     const value = this.readValue(status, line, data);
     return { value, cas: casOf(line) ?? 0n };
   };
@@ -335,9 +338,7 @@ export class MemcachedClient implements CacheStore {
       };
     }
     const flags = Number(metaFlag(line, 'f') ?? 0);
-    // A vivified placeholder is an empty item with flags 0 (N creates it so).
-    const placeholder =
-      data.length === 0 && flags === FLAG_BUFFER && !stale && (win || winnerPending);
+    const placeholder = isPlaceholder(line, data);
     const ttl = metaFlag(line, 't');
     return {
       value: placeholder ? undefined : this.codec.decode(data, flags),

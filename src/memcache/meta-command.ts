@@ -82,6 +82,21 @@ export function hasMetaFlag(line: string, flag: string): boolean {
   return Number.isNaN(after) || after === 0x20;
 }
 
+/**
+ * A placeholder vivified by a lease (`mg … N`): an empty item with client
+ * flags 0 whose win is taken (Z) or being handed out (W), and not invalidated
+ * (X). It is no value: reads report a miss. This client never stores an empty
+ * value with flags 0 (an empty Buffer has its own flag), so nothing real matches.
+ */
+export function isPlaceholder(line: string, data: Buffer): boolean {
+  return (
+    data.length === 0 &&
+    (metaFlag(line, 'f') ?? '0') === '0' &&
+    !hasMetaFlag(line, 'X') &&
+    (hasMetaFlag(line, 'Z') || hasMetaFlag(line, 'W'))
+  );
+}
+
 /** The error for memcached's generic error lines (protocol.txt "Error strings"), else undefined. */
 export function errorLine(line: string): CacheError | undefined {
   if (line.startsWith('CLIENT_ERROR')) {
@@ -235,7 +250,7 @@ export class BatchGetRequest extends MetaCommand<Array<Buffer | undefined>> {
     if (!Number.isInteger(index) || index < 0 || index >= this.values.length) {
       throw new CacheProtocolError(`multi-get response with unknown opaque: ${line.slice(0, 80)}`);
     }
-    if (line.startsWith('VA') && data !== undefined) {
+    if (line.startsWith('VA') && data !== undefined && !isPlaceholder(line, data)) {
       this.values[index] = data;
       this.flags[index] = Number(metaFlag(line, 'f') ?? 0);
     }

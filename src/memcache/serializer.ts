@@ -7,14 +7,19 @@
  */
 import { CacheInputError } from './errors.js';
 
-/** Client flags the codec owns. A custom serializer must use another number. */
-export const FLAG_BUFFER = 0;
+/**
+ * Client flags the codec owns; a custom serializer must use another number.
+ * 0 is left to bytes this client did not type: items other clients wrote,
+ * counters memcached created itself (`ma … N`), and vivified placeholders.
+ */
+export const FLAG_UNTYPED = 0;
 export const FLAG_STRING = 1;
 export const FLAG_JSON = 2;
+export const FLAG_BUFFER = 3;
 
 /** Turns non-Buffer, non-string values into bytes and back. */
 export interface Serializer {
-  /** The client flags value stored with items this serializer wrote (not 0 or 1). */
+  /** The client flags value stored with items this serializer wrote (not 0, 1 or 3). */
   readonly flag: number;
   /** Bytes for `value`. Throws if the value cannot be represented. */
   serialize(value: unknown): Buffer;
@@ -43,9 +48,9 @@ export interface EncodedValue {
 /** Encodes values for storage and decodes stored bytes by their client flags. */
 export class ValueCodec {
   constructor(private readonly serializer: Serializer = jsonSerializer) {
-    if (serializer.flag === FLAG_BUFFER || serializer.flag === FLAG_STRING) {
+    if ([FLAG_UNTYPED, FLAG_STRING, FLAG_BUFFER].includes(serializer.flag)) {
       throw new CacheInputError(
-        `serializer flag ${serializer.flag} is reserved (0 = Buffer, 1 = string)`,
+        `serializer flag ${serializer.flag} is reserved (0 untyped, 1 string, 3 Buffer)`,
       );
     }
   }
@@ -73,8 +78,8 @@ export class ValueCodec {
   }
 
   /**
-   * The value for stored `data`. Unknown flags (items written by other clients)
-   * come back as a Buffer rather than a guess. `data` may be a view into a
+   * The value for stored `data`. Untyped or unknown flags (items written by
+   * memcached itself or other clients) come back as a Buffer rather than a guess. `data` may be a view into a
    * socket read, so Buffers are copied.
    */
   decode(data: Buffer, flags: number): unknown {
