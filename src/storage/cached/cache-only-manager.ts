@@ -169,8 +169,8 @@ export class CacheOnlyManager implements CollectionManager {
 
   getItem(userId: UserId, id: string): Promise<Bso> {
     return this.guard(async () => {
-      const data = await this.read(userId);
-      const bso = data && ownItem(data.items, id);
+      const data = await this.existing(userId);
+      const bso = ownItem(data.items, id);
       if (!bso || isExpired(bso, this.nowSeconds())) throw new ItemNotFoundError(id);
       return bso;
     });
@@ -263,8 +263,9 @@ export class CacheOnlyManager implements CollectionManager {
     return this.guard(async () => {
       const { live, cas } = await this.batches(userId);
       // Digits only, like the database's batch ids: a millisecond time and a random tail.
-      const id = `${this.deps.clock()}${String(randomInt(1000)).padStart(3, '0')}`;
-      if (Object.hasOwn(live, id)) throw new ConflictError('batch id collision; retry');
+      let id: string;
+      do id = `${this.deps.clock()}${String(randomInt(1000)).padStart(3, '0')}`;
+      while (Object.hasOwn(live, id));
       live[id] = { created: this.deps.clock(), items: [] };
       await this.storeBatches(userId, live, cas);
       return id;

@@ -104,13 +104,7 @@ export class CachedManager implements CollectionManager {
   }
 
   async getItem(userId: UserId, id: string): Promise<Bso> {
-    let data: CollectionData;
-    try {
-      data = await this.load(userId);
-    } catch (error) {
-      if (error instanceof CollectionNotFoundError) throw new ItemNotFoundError(id);
-      throw error;
-    }
+    const data = await this.load(userId);
     const bso = ownItem(data.items, id);
     if (!bso || isExpired(bso, this.nowSeconds())) throw new ItemNotFoundError(id);
     return bso;

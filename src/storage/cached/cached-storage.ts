@@ -10,7 +10,8 @@
  */
 import {
   CollectionNotFoundError,
-  ConflictError,
+  ItemNotFoundError,
+  LockEscalationError,
   StorageError,
   StorageUnavailableError,
 } from '../errors.js';
@@ -36,6 +37,17 @@ import { type HeldLock, LockScope, type LockMode } from './lock-scope.js';
 import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
 import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { UncachedManager } from './uncached-manager.js';
+// The backend's own argument checks: this layer must refuse the same input,
+// and before any of it becomes part of a cache key.
+import {
+  checkBsoFields,
+  checkBsoInputs,
+  checkCollection,
+  checkFindOptions,
+  checkIds,
+  checkItemId,
+  checkUserId,
+} from '../sql/input-checks.js';
 
 /** Seed 000: recalculate the total size at most once an hour. */
 const SIZE_RECALCULATION_SECONDS = 60 * 60;
@@ -101,6 +113,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   private manager(collection: string): CollectionManager {
+    checkCollection(collection);
     return (
       this.cached.get(collection) ??
       this.cacheOnly.get(collection) ??
@@ -146,11 +159,11 @@ export class CachedStorage implements SyncStorage {
 
   // --- Locks.
 
-  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  async withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
     return this.lock('read', userId, collection, fn);
   }
 
-  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  async withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
     return this.lock('write', userId, collection, fn);
   }
 
@@ -160,11 +173,15 @@ export class CachedStorage implements SyncStorage {
     collection: string,
     fn: () => Promise<T>,
   ): Promise<T> {
+    checkUserId(userId);
+    checkCollection(collection);
     const held = this.scope.held(userId, collection);
     if (held) {
       if (mode === 'write' && held.mode === 'read') {
         if (!held.inCache) return this.inner.withWriteLock(userId, collection, fn);
-        throw new ConflictError(`write lock on ${collection} requested inside a read lock`);
+        throw new LockEscalationError(
+          `cannot take the write lock on ${collection} inside its read lock`,
+        );
       }
       return fn();
     }
@@ -209,7 +226,12 @@ export class CachedStorage implements SyncStorage {
     op: (manager: CollectionManager, base: WriteBase | undefined) => Promise<T>,
     outcome: (result: T) => WriteOutcome,
   ): Promise<T> {
+    checkUserId(userId);
     const manager = this.manager(collection);
+    const held = this.scope.held(userId, collection);
+    if (held?.inCache && held.mode === 'read') {
+      throw new LockEscalationError(`cannot write ${collection} inside its read lock`);
+    }
     let mark: DirtyMark | undefined;
     let cacheFailed = false;
     try {
@@ -307,14 +329,16 @@ export class CachedStorage implements SyncStorage {
     return { collections, storage };
   }
 
-  getStorageTimestamp(userId: UserId): Promise<number> {
+  async getStorageTimestamp(userId: UserId): Promise<number> {
+    checkUserId(userId);
     return this.orDatabase(
       async () => (await this.resolveTimestamps(userId)).storage,
       () => this.inner.getStorageTimestamp(userId),
     );
   }
 
-  getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
+  async getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
+    checkUserId(userId);
     return this.orDatabase(
       async () => (await this.resolveTimestamps(userId)).collections,
       async () => {
@@ -346,6 +370,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   async getCollectionCounts(userId: UserId): Promise<Record<string, number>> {
+    checkUserId(userId);
     return this.withCacheOnlyUsage(
       userId,
       await this.inner.getCollectionCounts(userId),
@@ -354,6 +379,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   async getCollectionSizes(userId: UserId): Promise<Record<string, number>> {
+    checkUserId(userId);
     const sizes = await this.withCacheOnlyUsage(
       userId,
       await this.inner.getCollectionSizes(userId),
@@ -381,7 +407,8 @@ export class CachedStorage implements SyncStorage {
     return size;
   }
 
-  getTotalSize(userId: UserId, recalculate = false): Promise<number> {
+  async getTotalSize(userId: UserId, recalculate = false): Promise<number> {
+    checkUserId(userId);
     return this.orDatabase(
       async () => {
         const { metadata: m } = await this.metadata.read(userId);
@@ -399,6 +426,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   async deleteStorage(userId: UserId): Promise<void> {
+    checkUserId(userId);
     const keys = [
       ...this.invalidationKeys(userId),
       ...[...this.cacheOnly.keys()].flatMap((c) => [
@@ -425,6 +453,8 @@ export class CachedStorage implements SyncStorage {
   // --- One collection.
 
   async getCollectionTimestamp(userId: UserId, collection: string): Promise<number> {
+    checkUserId(userId);
+    checkCollection(collection);
     // Reading all cached timestamps is cheaper than one from the database (seed 000).
     return this.orDatabase(
       async () => {
@@ -436,11 +466,13 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  getItems(
+  async getItems(
     userId: UserId,
     collection: string,
     options: FindOptions = {},
   ): Promise<FindResult<Bso>> {
+    checkUserId(userId);
+    checkFindOptions(options);
     const manager = this.manager(collection);
     if (manager.kind !== 'cached') return manager.getItems(userId, options);
     return this.orDatabase(
@@ -454,6 +486,8 @@ export class CachedStorage implements SyncStorage {
     collection: string,
     options: FindOptions = {},
   ): Promise<FindResult<string>> {
+    checkUserId(userId);
+    checkFindOptions(options);
     if (this.manager(collection).kind === 'uncached') {
       return this.inner.getItemIds(userId, collection, options);
     }
@@ -461,7 +495,8 @@ export class CachedStorage implements SyncStorage {
     return { items: items.map((bso) => bso.id), nextOffset };
   }
 
-  setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number> {
+  async setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number> {
+    checkBsoInputs(items);
     return this.write(
       userId,
       collection,
@@ -470,7 +505,7 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  deleteCollection(userId: UserId, collection: string): Promise<number> {
+  async deleteCollection(userId: UserId, collection: string): Promise<number> {
     return this.write(
       userId,
       collection,
@@ -479,7 +514,8 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number> {
+  async deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number> {
+    checkIds(ids);
     return this.write(
       userId,
       collection,
@@ -491,13 +527,23 @@ export class CachedStorage implements SyncStorage {
   // --- One item.
 
   async getItemTimestamp(userId: UserId, collection: string, id: string): Promise<number> {
+    checkUserId(userId);
+    checkItemId(id);
     if (this.manager(collection).kind === 'uncached') {
       return this.inner.getItemTimestamp(userId, collection, id);
     }
-    return (await this.getItem(userId, collection, id)).modified;
+    try {
+      return (await this.getItem(userId, collection, id)).modified;
+    } catch (error) {
+      // As the backend: an item of a collection that does not exist is just missing.
+      if (error instanceof CollectionNotFoundError) throw new ItemNotFoundError(id);
+      throw error;
+    }
   }
 
-  getItem(userId: UserId, collection: string, id: string): Promise<Bso> {
+  async getItem(userId: UserId, collection: string, id: string): Promise<Bso> {
+    checkUserId(userId);
+    checkItemId(id);
     const manager = this.manager(collection);
     if (manager.kind !== 'cached') return manager.getItem(userId, id);
     return this.orDatabase(
@@ -506,12 +552,13 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  setItem(
+  async setItem(
     userId: UserId,
     collection: string,
     id: string,
     data: Omit<BsoInput, 'id'>,
   ): Promise<SetItemResult> {
+    checkBsoFields({ ...data, id });
     return this.write(
       userId,
       collection,
@@ -525,7 +572,8 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  deleteItem(userId: UserId, collection: string, id: string): Promise<number> {
+  async deleteItem(userId: UserId, collection: string, id: string): Promise<number> {
+    checkItemId(id);
     return this.write(
       userId,
       collection,
@@ -536,24 +584,29 @@ export class CachedStorage implements SyncStorage {
 
   // --- Batches.
 
-  createBatch(userId: UserId, collection: string): Promise<string> {
+  async createBatch(userId: UserId, collection: string): Promise<string> {
+    checkUserId(userId);
     return this.manager(collection).createBatch(userId);
   }
 
-  validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean> {
+  async validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean> {
+    checkUserId(userId);
     return this.manager(collection).validBatch(userId, batchId);
   }
 
-  appendItemsToBatch(
+  async appendItemsToBatch(
     userId: UserId,
     collection: string,
     batchId: string,
     items: readonly BsoInput[],
   ): Promise<number> {
+    checkUserId(userId);
+    checkBsoInputs(items);
     return this.manager(collection).appendItemsToBatch(userId, batchId, items);
   }
 
-  applyBatch(userId: UserId, collection: string, batchId: string): Promise<number> {
+  async applyBatch(userId: UserId, collection: string, batchId: string): Promise<number> {
+    checkUserId(userId);
     return this.write(
       userId,
       collection,
@@ -563,13 +616,14 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  closeBatch(userId: UserId, collection: string, batchId: string): Promise<void> {
+  async closeBatch(userId: UserId, collection: string, batchId: string): Promise<void> {
+    checkUserId(userId);
     return this.manager(collection).closeBatch(userId, batchId);
   }
 
   // --- Maintenance.
 
-  purgeExpiredItems(options?: PurgeOptions): Promise<PurgeResult> {
+  async purgeExpiredItems(options?: PurgeOptions): Promise<PurgeResult> {
     // Cached copies drop expired items on each write; there is no way to
     // enumerate users in memcached (seed 000), so only the database is purged.
     return this.inner.purgeExpiredItems(options);

@@ -69,8 +69,17 @@ export interface DirtyMark {
   storageBefore: number;
 }
 
-const MARK_ATTEMPTS = 3;
-const UPDATE_ATTEMPTS = 8;
+/**
+ * CAS rounds before giving up. Concurrent writes of one user race for the
+ * one metadata key; each round one of them wins, so a dozen concurrent
+ * writers need about a dozen rounds. A short random pause spreads them.
+ */
+const MARK_ATTEMPTS = 40;
+const UPDATE_ATTEMPTS = 40;
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+}
 
 function isRecordOf(value: unknown, check: (v: unknown) => boolean): boolean {
   return (
@@ -191,13 +200,15 @@ export class MetadataStore {
         overlap:
           inFlight > 0 || current === null ? { ...m.overlap, [collection]: true } : m.overlap,
       };
-      if (await this.cache.cas(key, next, hit.cas)) {
-        let storageBefore = m.floor;
-        for (const ts of Object.values(m.collections)) {
-          if (ts !== null) storageBefore = Math.max(storageBefore, ts);
-        }
-        return { collection, before: current ?? undefined, storageBefore };
+      if (!(await this.cache.cas(key, next, hit.cas))) {
+        await pause();
+        continue;
       }
+      let storageBefore = m.floor;
+      for (const ts of Object.values(m.collections)) {
+        if (ts !== null) storageBefore = Math.max(storageBefore, ts);
+      }
+      return { collection, before: current ?? undefined, storageBefore };
     }
     throw new ConflictError('concurrent write to the same storage (metadata CAS lost); retry');
   }
@@ -240,6 +251,7 @@ export class MetadataStore {
       }
       next.modified = storageModified(next);
       if (await this.cache.cas(key, next, hit.cas)) return;
+      await pause();
     }
     // Could not record the outcome: drop the entry, the database is the truth.
     await this.cache.delete(key);

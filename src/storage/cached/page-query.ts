@@ -33,16 +33,17 @@ function decode(token: string, sort: SortOrder, options: FindOptions): Position 
   return { kind: 'time', bound, skip: Number(match[2]) };
 }
 
+/** The SQL backend's total orders (sql-storage.ts `#findQuery`), ties broken by id. */
 function compare(sort: SortOrder): (a: Bso, b: Bso) => number {
   const byId = (a: Bso, b: Bso): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   if (sort === 'oldest') return (a, b) => a.modified - b.modified || byId(a, b);
   if (sort === 'index') {
+    // sortindex DESC NULLS LAST, id DESC
     return (a, b) =>
       (b.sortindex ?? Number.NEGATIVE_INFINITY) - (a.sortindex ?? Number.NEGATIVE_INFINITY) ||
-      b.modified - a.modified ||
-      byId(a, b);
+      byId(b, a);
   }
-  return (a, b) => b.modified - a.modified || byId(a, b);
+  return (a, b) => b.modified - a.modified || byId(b, a);
 }
 
 function encodeNext(
