@@ -62,6 +62,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     }
   });
 
+  // Graceful shutdown: once closing, every response ends its connection, so
+  // close() waits only for requests in flight, not for keep-alive timeouts.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    app.server.closeIdleConnections?.();
+  });
+
   // API.md "Headers": X-Weave-Timestamp on every response, never older
   // than the data the response describes.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -72,6 +80,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       reply.header('Access-Control-Allow-Origin', request.headers.origin);
       reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     }
+    if (closing) reply.header('Connection', 'close');
     return payload;
   });
 
