@@ -81,8 +81,7 @@ describe('keys against real memcached', () => {
       keys.map((_, i) => i),
     );
     for (const [i, key] of keys.entries()) assert.equal(await client.get(key), i, `get #${i}`);
-    const stats = await client.stats();
-    assert.equal(stats[server.address]?.curr_items, String(keys.length), 'no two keys collided');
+    // Had two keys met, the later set would have overwritten the earlier value.
   });
 
   test('a string key and a Buffer of its UTF-8 bytes are the same key', async () => {
