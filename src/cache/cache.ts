@@ -242,14 +242,16 @@ export class Cache implements Invalidatable {
 
   /**
    * Live keys of a namespace (default: the cache's), set through any process
-   * sharing the store. Requires `trackKeys`. Cost: one `get` + one `getMulti`
-   * of at most `maxTrackedKeys` keys.
+   * sharing the store. Requires `trackKeys`. Cost: one `getMulti` of the two
+   * tracking records (hashed and raw keys) + one `getMulti` of at most
+   * 2 × `maxTrackedKeys` entry keys.
    */
   async keys(namespace: string | null = this.options.namespace): Promise<unknown[]> {
     if (!this.options.trackKeys) throw new KeyTrackingDisabledError();
-    const recordKey = await this.trackerKey(namespace);
+    const recordKey = await this.trackerKey(namespace, false);
     if (!recordKey) return [];
-    const entries = await this.guard.run(() => this.tracker.list(recordKey), []);
+    const recordKeys = [recordKey, this.rawTrackerKey(namespace)];
+    const entries = await this.guard.run(() => this.tracker.list(recordKeys), []);
     const resolved = await Promise.all(
       entries.map((entry) => this.resolveId(entry.k, entry.r === 1, namespace, entry.g ?? [])),
     );
@@ -330,7 +332,7 @@ export class Cache implements Invalidatable {
       }
     }
     if (this.options.trackKeys) {
-      const recordKey = await this.trackerKey(resolved.namespace);
+      const recordKey = await this.trackerKey(resolved.namespace, resolved.raw);
       if (recordKey) await this.guard.run(() => this.tracker.track(recordKey, tracked), false);
     }
     return true;
@@ -340,10 +342,14 @@ export class Cache implements Invalidatable {
     namespace: string | null,
     entries: ReadonlyArray<Pick<TrackedEntry, 'k' | 'r' | 'g'>>,
   ): Promise<void> {
-    const recordKey = await this.trackerKey(namespace);
-    if (!recordKey) return;
-    const identities = new Set(entries.map(trackedIdentity));
-    await this.guard.run(() => this.tracker.untrack(recordKey, identities), false);
+    for (const raw of [false, true]) {
+      const some = entries.filter((entry) => (entry.r === 1) === raw);
+      if (some.length === 0) continue;
+      const recordKey = await this.trackerKey(namespace, raw);
+      if (!recordKey) return;
+      const identities = new Set(some.map(trackedIdentity));
+      await this.guard.run(() => this.tracker.untrack(recordKey, identities), false);
+    }
   }
 
   private resolve(key: unknown, options: KeyOptions): Promise<ResolvedKey | undefined> {
@@ -391,13 +397,22 @@ export class Cache implements Invalidatable {
     );
   }
 
-  /** The tracking record of a namespace; it changes with the generations, so invalidateAll empties it. */
-  private async trackerKey(namespace: string | null): Promise<string | undefined> {
+  /**
+   * The tracking record of a namespace's hashed keys changes with the
+   * generations, so invalidateAll empties it in O(1); raw keys live outside
+   * the generations and keep a record of their own.
+   */
+  private async trackerKey(namespace: string | null, raw: boolean): Promise<string | undefined> {
+    if (raw) return this.rawTrackerKey(namespace);
     const generations = await this.readGenerations([
       this.rootGenerationKey,
       this.namespaceGenerationKey(namespace),
     ]);
     return generations && internalKey('track', this.options.version, namespace, ...generations);
+  }
+
+  private rawTrackerKey(namespace: string | null): string {
+    return internalKey('track', this.options.version, namespace, 'raw');
   }
 
   private namespaceGenerationKey(namespace: string | null): string {

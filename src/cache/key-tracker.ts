@@ -10,9 +10,12 @@
  * default 1,000); beyond that the entries that expire soonest are dropped
  * from the record (their values stay cached, just unlisted).
  *
+ * Hashed and raw keys of a namespace are kept in two records (the first is
+ * renamed by every generation bump, so invalidateAll empties it in O(1)).
+ *
  * Cost: a tracked `set` adds one `gets` + one `cas`/`add` (more under write
- * contention); `keys()` costs one `get` of the record + one `getMulti` of at
- * most `maxKeys` entry keys.
+ * contention); `keys()` costs one `getMulti` of the two records + one
+ * `getMulti` of the listed entry keys (at most 2 × `maxKeys`).
  */
 import type { CacheStore } from '../memcache/cache-store.js';
 import { casUpdate } from './cas-update.js';
@@ -67,8 +70,10 @@ export class KeyTracker {
     });
   }
 
-  async list(recordKey: string): Promise<TrackedEntry[]> {
-    return this.live(await this.store.get<TrackerRecord>(recordKey));
+  /** Live entries of the records (one getMulti). */
+  async list(recordKeys: readonly string[]): Promise<TrackedEntry[]> {
+    const records = await this.store.getMulti<TrackerRecord>(recordKeys);
+    return records.flatMap((record) => this.live(record));
   }
 
   private write(entries: TrackedEntry[]): { next: TrackerRecord; ttl: number | undefined } {
