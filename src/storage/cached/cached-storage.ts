@@ -397,12 +397,12 @@ export class CachedStorage implements SyncStorage {
 
   private async recalculateTotalSize(userId: UserId): Promise<number> {
     let size = await this.inner.getTotalSize(userId, true);
+    if (this.cacheOnly.size === 0) return size;
+    // A database row of a collection that is now cache-only is not served.
+    const dbSizes = await this.inner.getCollectionSizes(userId);
     for (const [name, manager] of this.cacheOnly) {
-      // A database row of a collection that is now cache-only is not served.
-      const dbSizes = await this.inner.getCollectionSizes(userId);
       size -= dbSizes[name] ?? 0;
-      const usage = await manager.usage(userId);
-      size += usage?.size ?? 0;
+      size += (await manager.usage(userId))?.size ?? 0;
     }
     return size;
   }
