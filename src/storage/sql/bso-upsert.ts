@@ -53,15 +53,35 @@ export function bsoUpserts(
   const statements: Statement[] = [];
   for (const group of groups.values()) {
     const first = group[0]!;
+    // An expired row counts as absent: fields not sent take their defaults
+    // instead of the old values (seed bug: a sortindex-only PUT resurrected
+    // an expired item's payload). The SET expressions all see the old row.
+    const expired = `${table}.ttl <= ?`;
+    const keepUnlessExpired = (column: string, fresh: string) =>
+      `${column} = CASE WHEN ${expired} THEN ${fresh} ELSE ${table}.${column} END`;
     const updates: string[] = [];
+    let expiredChecks = 0;
     if (first.payload !== undefined) {
       // The seed's rule: only a new payload makes a new `modified`.
       updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
       updates.push('modified = excluded.modified');
+    } else {
+      updates.push(keepUnlessExpired('payload', "''"), keepUnlessExpired('payload_size', '0'));
+      updates.push(keepUnlessExpired('modified', 'excluded.modified'));
+      expiredChecks += 3;
     }
     if (first.sortindex !== undefined) updates.push('sortindex = excluded.sortindex');
+    else {
+      updates.push(keepUnlessExpired('sortindex', 'NULL'));
+      expiredChecks++;
+    }
     if (first.ttl !== undefined) updates.push('ttl = excluded.ttl');
-    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    else {
+      updates.push(keepUnlessExpired('ttl', 'excluded.ttl'));
+      expiredChecks++;
+    }
+    const conflict = `DO UPDATE SET ${updates.join(', ')}`;
+    const conflictParams: SqlValue[] = Array.from({ length: expiredChecks }, () => nowSeconds);
     for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
       const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
       const params: SqlValue[] = [];
@@ -83,7 +103,7 @@ export function bsoUpserts(
           `INSERT INTO ${table} (userid, collection, id, sortindex, modified, payload, payload_size, ttl) VALUES ` +
           chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
           ` ON CONFLICT (userid, collection, id) ${conflict}`,
-        params,
+        params: [...params, ...conflictParams],
       });
     }
   }

@@ -308,22 +308,20 @@ export class SqlStorage implements SyncStorage {
     if (held === 'read') {
       throw new LockEscalationError("can't escalate a read lock to a write lock");
     }
-    const { executor } = session;
-    if (this.#driver.dialect.forUpdate) {
+    let row = await this.#lockForWriteRow(session, userId, collectionId);
+    if (!row && this.#driver.dialect.forUpdate) {
       // PostgreSQL locks rows, so the row must exist: insert a placeholder
       // (last_modified 0, which reads as "no collection") and remove it
       // before commit if nothing was written.
-      const inserted = await executor.run(
+      const inserted = await session.executor.run(
         'INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, 0) ON CONFLICT DO NOTHING',
         [userId, collectionId],
       );
       if (inserted > 0) session.placeholders.add(key);
+      row = await this.#lockForWriteRow(session, userId, collectionId);
     }
-    const current = await this.#lockRow(session, userId, collectionId, 'write');
-    const storage = await executor.get<{ ts: number | null }>(
-      'SELECT MAX(last_modified) AS ts FROM user_collections WHERE userid = ?',
-      [userId],
-    );
+    const current = Number(row?.last_modified ?? 0);
+    const storageTs = Number(row?.storage_ts ?? 0);
     if (session.wrote) {
       // Rows already carry the session's timestamp, so it cannot move now;
       // it only has to be newer than this collection (the storage maximum
@@ -332,10 +330,36 @@ export class SqlStorage implements SyncStorage {
         throw new ConflictError('collection changed during the write session; retry');
       }
     } else {
-      const latest = Math.max(current, Number(storage?.ts ?? 0));
+      const latest = Math.max(current, storageTs);
       if (latest >= session.timestamp) session.timestamp = latest + 10;
     }
     session.locks.set(key, 'write');
+  }
+
+  /**
+   * Lock the collection's row for writing and read its timestamp and the
+   * storage's in one round trip. On SQLite there is no row to lock (BEGIN
+   * IMMEDIATE holds the whole database), so a missing row still answers.
+   */
+  async #lockForWriteRow(
+    session: Session,
+    userId: number,
+    collectionId: number,
+  ): Promise<{ last_modified: number; storage_ts: number | null } | undefined> {
+    const { forUpdate } = this.#driver.dialect;
+    if (forUpdate) {
+      return session.executor.get(
+        `SELECT last_modified,
+           (SELECT MAX(last_modified) FROM user_collections WHERE userid = ?) AS storage_ts
+         FROM user_collections WHERE userid = ? AND collection = ? ${forUpdate}`,
+        [userId, userId, collectionId],
+      );
+    }
+    return session.executor.get(
+      `SELECT COALESCE((SELECT last_modified FROM user_collections WHERE userid = ? AND collection = ?), 0) AS last_modified,
+         (SELECT MAX(last_modified) FROM user_collections WHERE userid = ?) AS storage_ts`,
+      [userId, collectionId, userId],
+    );
   }
 
   async #dropPlaceholders(session: Session): Promise<void> {
@@ -632,15 +656,6 @@ export class SqlStorage implements SyncStorage {
   ): Promise<void> {
     if (items.length === 0) return;
     const { bso } = this.#tables(userId);
-    // An expired row must not lend its old payload to a partial update (seed
-    // bug: a sortindex-only PUT resurrected an expired item's payload).
-    for (let start = 0; start < items.length; start += 500) {
-      const ids = items.slice(start, start + 500).map((item) => item.id);
-      await session.executor.run(
-        `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND ttl <= ? AND id IN (${placeholders(ids.length)})`,
-        [userId, collectionId, this.#nowSeconds(session), ...ids],
-      );
-    }
     for (const statement of bsoUpserts(bso, userId, collectionId, items, session.timestamp)) {
       await session.executor.run(statement.sql, statement.params);
     }
