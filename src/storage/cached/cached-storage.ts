@@ -462,7 +462,9 @@ export class CachedStorage implements SyncStorage {
         if (ts === undefined) throw new CollectionNotFoundError(collection);
         return ts;
       },
-      () => this.manager(collection).getTimestamp(userId),
+      () =>
+        this.cacheOnly.get(collection)?.getTimestamp(userId) ??
+        this.inner.getCollectionTimestamp(userId, collection),
     );
   }
 
