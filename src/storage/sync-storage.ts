@@ -96,7 +96,7 @@ export interface SyncStorage {
    * Run `fn` holding an exclusive lock on the collection (re-entrant). Writes
    * inside share one timestamp, greater than the collection's current one.
    * Throws `ConflictError` if the lock cannot be had in time. Taking a write
-   * lock inside a read lock on the same collection is an error.
+   * lock (or writing) inside a read lock is a `LockEscalationError`.
    */
   withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
 
@@ -129,14 +129,17 @@ export interface SyncStorage {
   ): Promise<FindResult<string>>;
   /** Create or update items; returns the new collection timestamp. */
   setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number>;
-  /** Throws `CollectionNotFoundError`; returns the new storage timestamp. */
+  /**
+   * Throws `CollectionNotFoundError`; returns the new storage timestamp, which
+   * is later than every earlier one (the storage timestamp never goes back).
+   */
   deleteCollection(userId: UserId, collection: string): Promise<number>;
   /** Delete some items; returns the new collection timestamp. Throws `CollectionNotFoundError`. */
   deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number>;
 
   // --- One item.
 
-  /** Throws `ItemNotFoundError` (also when expired). */
+  /** Throws `ItemNotFoundError` (also when expired, or when the user has no such collection). */
   getItemTimestamp(userId: UserId, collection: string, id: string): Promise<number>;
   /** Throws `ItemNotFoundError`, `CollectionNotFoundError`. */
   getItem(userId: UserId, collection: string, id: string): Promise<Bso>;
@@ -147,7 +150,7 @@ export interface SyncStorage {
     id: string,
     data: Omit<BsoInput, 'id'>,
   ): Promise<SetItemResult>;
-  /** Throws `ItemNotFoundError`; returns the new collection timestamp. */
+  /** Throws `ItemNotFoundError` (also for a collection the user lacks); returns the new collection timestamp. */
   deleteItem(userId: UserId, collection: string, id: string): Promise<number>;
 
   // --- Batches (API 1.5 `?batch=`). Ids are opaque strings.
@@ -162,7 +165,10 @@ export interface SyncStorage {
     batchId: string,
     items: readonly BsoInput[],
   ): Promise<number>;
-  /** Apply atomically at one timestamp (ttl counts from it); returns it. Throws `InvalidBatchError`. */
+  /**
+   * Apply atomically at one timestamp (ttl counts from it); returns it. Throws
+   * `InvalidBatchError`. The batch stays open: call `closeBatch` after.
+   */
   applyBatch(userId: UserId, collection: string, batchId: string): Promise<number>;
   /** Forget the batch and its items. */
   closeBatch(userId: UserId, collection: string, batchId: string): Promise<void>;
