@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Metadata } from '../../src/storage/cached/index.js';
 import { CachedStorage } from '../../src/storage/cached/index.js';
-import { StorageInputError } from '../../src/storage/errors.js';
+import { LockEscalationError, StorageInputError } from '../../src/storage/errors.js';
 import { cachedFixture, newUser } from './cached-setup.js';
 
 describe('cached layer: keys and metadata', () => {
@@ -68,6 +68,43 @@ describe('cached layer: keys and metadata', () => {
     await f.storage.getItems(user, 'tabs');
     await f.storage.getTotalSize(user);
     assert.deepEqual(f.db.calls, []);
+    await f.storage.close();
+  });
+
+  test('a read lock on a cached collection takes no database lock and reads one snapshot', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    const t0 = await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'old' }]);
+    await f.storage.getItems(user, 'meta');
+    f.db.calls.length = 0;
+    let signal!: () => void;
+    const halfway = new Promise<void>((resolve) => (signal = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const reading = f.storage.withReadLock(user, 'meta', async () => {
+      const ts = await f.storage.getCollectionTimestamp(user, 'meta');
+      signal();
+      await gate;
+      const { items } = await f.storage.getItems(user, 'meta');
+      return { ts, payloads: items.map((b) => b.payload) };
+    });
+    await halfway;
+    assert.deepEqual(f.db.calls, [], 'a hit under a read lock issues no SQL');
+    // Another request writes in between (not blocked: no lock was taken).
+    const t1 = await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'new' }]);
+    release();
+    assert.deepEqual(await reading, { ts: t0, payloads: ['old'] }, 'one consistent snapshot');
+    assert.deepEqual(
+      await f.storage.withReadLock(user, 'meta', async () => [
+        await f.storage.getCollectionTimestamp(user, 'meta'),
+        (await f.storage.getItem(user, 'meta', 'a')).payload,
+      ]),
+      [t1, 'new'],
+    );
+    await assert.rejects(
+      f.storage.withReadLock(user, 'meta', () => f.storage.setItems(user, 'meta', [{ id: 'b' }])),
+      LockEscalationError,
+    );
     await f.storage.close();
   });
 

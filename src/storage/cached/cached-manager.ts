@@ -36,6 +36,7 @@ import {
   ownItem,
 } from './collection-data.js';
 import { isCacheError, type GuardedCache } from './guarded-cache.js';
+import type { LockScope } from './lock-scope.js';
 import { isMetadata, type MetadataStore } from './metadata.js';
 import { findItems } from './page-query.js';
 
@@ -45,8 +46,7 @@ export interface CachedManagerDeps {
   keys: CacheKeys;
   metadata: MetadataStore;
   clock: () => number;
-  /** The owner's read lock (database or cache, as configured). */
-  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
+  scope: LockScope;
   /** The cache could not be told about a write of this user. */
   noteCacheTrouble(userId: UserId, error: unknown): void;
 }
@@ -67,8 +67,18 @@ export class CachedManager implements CollectionManager {
     return this.deps.keys.collection(userId, this.collection);
   }
 
-  /** The collection, from the cache when the copy is current, else from the database. */
+  /**
+   * The collection, from the cache when the copy is current, else from the
+   * database; inside a snapshot read lock, the snapshot taken first.
+   */
   async load(userId: UserId): Promise<CollectionData> {
+    const held = this.deps.scope.held(userId, this.collection);
+    if (!held?.snapshotOnly) return this.fetch(userId);
+    held.snapshot ??= await this.fetch(userId);
+    return held.snapshot;
+  }
+
+  private async fetch(userId: UserId): Promise<CollectionData> {
     const { cache, keys, metadata } = this.deps;
     const [rawMeta, rawData] = await cache.getMulti([keys.metadata(userId), this.key(userId)]);
     const meta = isMetadata(rawMeta) ? rawMeta : (await metadata.read(userId)).metadata;
@@ -77,7 +87,8 @@ export class CachedManager implements CollectionManager {
     if (isCollectionData(rawData) && expected !== null && rawData.modified === expected) {
       return rawData;
     }
-    const data = await this.deps.withReadLock(userId, this.collection, async () => {
+    // The database's read lock makes timestamp and items one snapshot.
+    const data = await this.deps.storage.withReadLock(userId, this.collection, async () => {
       const ts = await this.deps.storage.getCollectionTimestamp(userId, this.collection);
       const { items } = await this.deps.storage.getItems(userId, this.collection, {});
       const record = itemRecord();

@@ -94,7 +94,7 @@ export class CachedStorage implements SyncStorage {
             keys: this.keys,
             metadata: this.metadata,
             clock,
-            withReadLock: (userId, collection, fn) => this.withReadLock(userId, collection, fn),
+            scope: this.scope,
             noteCacheTrouble: (userId, error) => this.noteCacheTrouble(userId, error),
           },
           name,
@@ -184,6 +184,12 @@ export class CachedStorage implements SyncStorage {
         );
       }
       return fn();
+    }
+    if (mode === 'read' && this.cached.has(collection)) {
+      // A cached collection is read from one consistent snapshot (see
+      // HeldLock.snapshotOnly): no database transaction, no SQL on a hit.
+      const lock: HeldLock = { mode, inCache: true, snapshotOnly: true, wrote: new Set() };
+      return this.scope.run(userId, collection, lock, fn);
     }
     const isCacheOnly = this.cacheOnly.has(collection);
     if (this.options.cacheLocks || isCacheOnly) {
@@ -276,7 +282,8 @@ export class CachedStorage implements SyncStorage {
       return true;
     } catch (error) {
       if (!isCacheError(error)) throw error;
-      return !isCacheOutage(error);
+      // Left dirty with a write counted in flight: the user's keys must go.
+      return false;
     }
   }
 
@@ -455,6 +462,14 @@ export class CachedStorage implements SyncStorage {
   async getCollectionTimestamp(userId: UserId, collection: string): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
+    const cachedManager = this.cached.get(collection);
+    if (cachedManager && this.scope.held(userId, collection)?.snapshotOnly) {
+      // Inside a snapshot read lock: the snapshot's own timestamp.
+      return this.orDatabase(
+        async () => (await cachedManager.load(userId)).modified,
+        () => this.inner.getCollectionTimestamp(userId, collection),
+      );
+    }
     // Reading all cached timestamps is cheaper than one from the database (seed 000).
     return this.orDatabase(
       async () => {

@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { UserId } from '../sync-storage.js';
+import type { CollectionData } from './collection-data.js';
 
 export type LockMode = 'read' | 'write';
 
@@ -18,6 +19,14 @@ export interface HeldLock {
   writeTs?: number;
   /** Collections written under this lock (for a database lock). */
   readonly wrote: Set<string>;
+  /**
+   * A read lock on a cached collection takes no lock anywhere: the first
+   * read inside it takes one consistent snapshot of the collection (from the
+   * cache, or from the database under its read lock) and every later read
+   * inside the lock answers from that snapshot.
+   */
+  readonly snapshotOnly?: boolean;
+  snapshot?: CollectionData;
 }
 
 type Held = ReadonlyMap<string, HeldLock>;
