@@ -13,7 +13,8 @@ import memjs from 'memjs';
 import { MemcachedClient } from '../src/memcache/index.js';
 import { startMemcached } from '../test/support/memcached-server.js';
 
-const SECONDS_PER_CASE = Number(process.env.BENCH_SECONDS ?? 1.5);
+const SECONDS_PER_CASE = Number(process.env.BENCH_SECONDS ?? 0.5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const VALUE = Buffer.alloc(100, 'v');
 const KEYS = Array.from({ length: 100 }, (_, i) => `bench:key:${i}`);
 
@@ -32,7 +33,7 @@ interface Subject {
 /** Run `op` from `concurrency` loops for SECONDS_PER_CASE; operations per second. */
 async function measure(op: Op, concurrency: number, opsPerCall = 1): Promise<number> {
   // Warm up (connections, JIT) before the clock starts.
-  for (let i = 0; i < 200; i++) await op();
+  for (let i = 0; i < 50; i++) await op();
   const deadline = performance.now() + SECONDS_PER_CASE * 1000;
   let calls = 0;
   const start = performance.now();
@@ -119,19 +120,19 @@ async function raw(host: string, port: number): Promise<Subject> {
       }
       pendingOut.push(request);
     });
-  const getLine = Buffer.from(`mg ${KEYS[0]} v\r\n`);
+  // Ready-made requests over the same 100 keys the clients use.
+  const getLines = KEYS.map((k) => Buffer.from(`mg ${k} v\r\n`));
   const getAnswer = `VA ${VALUE.length}\r\n`.length + VALUE.length + 2;
-  const setLine = Buffer.concat([
-    Buffer.from(`ms ${KEYS[0]} ${VALUE.length}\r\n`),
-    VALUE,
-    Buffer.from('\r\n'),
-  ]);
+  const setLines = KEYS.map((k) =>
+    Buffer.concat([Buffer.from(`ms ${k} ${VALUE.length}\r\n`), VALUE, Buffer.from('\r\n')]),
+  );
   const multiLine = Buffer.from(KEYS.map((k) => `mg ${k} v q\r\n`).join('') + 'mn\r\n');
   const multiAnswer = KEYS.length * getAnswer + 'MN\r\n'.length;
+  let i = 0;
   return {
     name: 'raw socket (ceiling)',
-    get: () => send(getLine, getAnswer),
-    set: () => send(setLine, 'HD\r\n'.length),
+    get: () => send(getLines[i++ % KEYS.length] as Buffer, getAnswer),
+    set: () => send(setLines[i++ % KEYS.length] as Buffer, 'HD\r\n'.length),
     getMulti: () => send(multiLine, multiAnswer),
     close: () => void socket.destroy(),
   };
@@ -149,24 +150,34 @@ async function main(): Promise<void> {
     const seed = new MemcachedClient({ servers: [server.address] });
     for (const key of KEYS) await seed.set(key, VALUE);
     await seed.close();
-    const factories: Array<() => Promise<Subject> | Subject> = [
-      () => raw(server.host, server.port),
-      () => ours(server.address),
-      () => memjsSubject(server.address),
-      () => memcachedNpm(server.address),
+    const subjects = [
+      await raw(server.host, server.port),
+      ours(server.address),
+      memjsSubject(server.address),
+      memcachedNpm(server.address),
     ];
-    for (const make of factories) {
-      const subject = await make();
-      const row: Row = { client: subject.name };
-      row['get c=1'] = await measure(subject.get, 1);
-      row['get c=100'] = await measure(subject.get, 100);
-      row['set c=1'] = await measure(subject.set, 1);
-      row['set c=100'] = await measure(subject.set, 100);
-      row['getMulti 100 keys'] = await measure(subject.getMulti, 1, KEYS.length);
-      await subject.close();
-      results.push(row);
-      console.error(`done: ${subject.name}`);
+    const rows = subjects.map((subject): Row => ({ client: subject.name }));
+    const scenarios: Array<[string, (s: Subject) => Op, number, number]> = [
+      ['get c=1', (s) => s.get, 1, 1],
+      ['get c=100', (s) => s.get, 100, 1],
+      ['set c=1', (s) => s.set, 1, 1],
+      ['set c=100', (s) => s.set, 100, 1],
+      ['getMulti 100 keys', (s) => s.getMulti, 1, KEYS.length],
+    ];
+    // The machine is shared: rounds interleave the clients so a burst of
+    // outside load hits all of them, and each keeps its best round.
+    for (const [name, op, concurrency, perCall] of scenarios) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, subject] of subjects.entries()) {
+          const row = rows[i] as Row;
+          const rate = await measure(op(subject), concurrency, perCall);
+          row[name] = Math.max((row[name] as number | undefined) ?? 0, rate);
+        }
+      }
+      console.error(`done: ${name}`);
     }
+    for (const subject of subjects) await subject.close();
+    results.push(...rows);
   } finally {
     await server.stop();
   }
@@ -189,7 +200,9 @@ function report(results: Row[]): void {
   }
   const pad = (text: string, width: number) => text.padStart(width);
   const header = ['client'.padEnd(24), ...scenarios.map((s) => pad(s, 18))].join('');
-  console.log(`\nops/s, ${SECONDS_PER_CASE}s per case, 100-byte values, one memcached\n`);
+  console.log(
+    `\nops/s, best of ${ROUNDS} interleaved rounds of ${SECONDS_PER_CASE}s, 100-byte values, one memcached\n`,
+  );
   console.log(header);
   for (const row of results) {
     console.log(
@@ -221,7 +234,9 @@ function report(results: Row[]): void {
         bench: 'memcache',
         date: new Date().toISOString(),
         node: process.version,
-        secondsPerCase: SECONDS_PER_CASE,
+        secondsPerRound: SECONDS_PER_CASE,
+        rounds: ROUNDS,
+        statistic: 'best round',
         valueBytes: VALUE.length,
         opsPerSecond: results,
         ratios,

@@ -48,6 +48,8 @@ export class Connection {
   /** Commands in send order; `head` is the oldest unanswered one. */
   private queue: Array<QueuedCommand | undefined> = [];
   private head = 0;
+  /** Commands before this index have their deadline. */
+  private stamped = 0;
   /** Bytes waiting for the next write: ASCII text, and Buffers for large data blocks. */
   private outText = '';
   private outParts: Buffer[] = [];
@@ -80,8 +82,8 @@ export class Connection {
       command.reject(new CacheClosedError('the client was closed'));
       return;
     }
-    const now = Date.now();
     if (this.state === 'idle') {
+      const now = Date.now();
       if (now < this.nextConnectAt) {
         command.reject(
           new CacheUnavailableError(
@@ -94,11 +96,16 @@ export class Connection {
       }
       this.connect();
     }
-    command.deadline = now + this.options.requestTimeout;
+    // The deadline is stamped when the batch is written (one clock read per
+    // write, not per request); commands waiting for a connection get theirs now.
     this.queue.push(command);
     this.append(command);
     if (this.state === 'ready') this.scheduleFlush();
-    if (this.deadlineTimer === undefined) this.armDeadline(now);
+    else {
+      const now = Date.now();
+      command.deadline = now + this.options.requestTimeout;
+      if (this.deadlineTimer === undefined) this.armDeadline(now);
+    }
   }
 
   /** Allow an immediate connect attempt (the server's dead interval just ended). */
@@ -122,6 +129,7 @@ export class Connection {
     const hadWork = pending.length > head;
     this.queue = [];
     this.head = 0;
+    this.stamped = 0;
     this.outText = '';
     this.outParts = [];
     this.authPending = false;
@@ -238,6 +246,15 @@ export class Connection {
     this.flushScheduled = false;
     const socket = this.socket;
     if (this.state !== 'ready' || socket === undefined) return;
+    const now = Date.now();
+    const deadline = now + this.options.requestTimeout;
+    const queue = this.queue;
+    for (let i = this.stamped; i < queue.length; i++) {
+      const command = queue[i];
+      if (command !== undefined && command.deadline === 0) command.deadline = deadline;
+    }
+    this.stamped = queue.length;
+    if (this.deadlineTimer === undefined) this.armDeadline(now);
     if (this.outParts.length === 0) {
       if (this.outText.length === 0) return;
       socket.write(this.outText, 'latin1');
@@ -270,9 +287,11 @@ export class Connection {
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
+        this.stamped = 0;
         this.resolveDrained();
       } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
         this.queue = this.queue.slice(this.head);
+        this.stamped = Math.max(0, this.stamped - this.head);
         this.head = 0;
       }
     }
@@ -289,7 +308,8 @@ export class Connection {
     let i = this.head;
     while (i < this.queue.length && this.queue[i]?.settled) i++;
     const oldest = this.queue[i];
-    if (oldest === undefined) return;
+    // Not yet written (deadline 0): the flush that writes it arms the timer.
+    if (oldest === undefined || oldest.deadline === 0) return;
     this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, oldest.deadline - now) + 1);
     this.deadlineTimer.unref();
   }
@@ -301,7 +321,7 @@ export class Connection {
     for (let i = this.head; i < this.queue.length; i++) {
       const command = this.queue[i];
       if (command === undefined || command.settled) continue;
-      if (command.deadline > now) break;
+      if (command.deadline > now || command.deadline === 0) break;
       // The command stays queued: its answer may still come and must be consumed in order.
       command.reject(
         new CacheTimeoutError(

@@ -25,6 +25,7 @@
  * land where other ketama clients put them.
  */
 import { createHash } from 'node:crypto';
+import { CacheInputError } from './errors.js';
 
 /** Longest key memcached accepts, in bytes (protocol.txt "Keys"). */
 export const MAX_KEY_BYTES = 250;
@@ -90,6 +91,9 @@ export function encodeKey(key: string | Buffer): EncodedKey {
     if (isPlainAsciiString(key)) return { token: key, binary: false, hashInput: key };
     if (LONE_SURROGATE.test(key)) return hashed(UTF16_HASH_MARKER, Buffer.from(key, 'utf16le'));
     return fromBytes(Buffer.from(key, 'utf8'));
+  }
+  if (!Buffer.isBuffer(key)) {
+    throw new CacheInputError(`a key is a string or a Buffer, got ${typeof key}`);
   }
   return fromBytes(key);
 }

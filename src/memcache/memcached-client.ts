@@ -76,16 +76,6 @@ function checkCas(cas: CasToken): CasToken {
   return cas;
 }
 
-/** The key token, plus meta flag `b` when it is base64. */
-function keyArgs(key: EncodedKey): string {
-  return key.binary ? `${key.token} b` : key.token;
-}
-
-/** " b" when the key token is base64 (for `ms`, whose data length follows the key). */
-function binaryFlag(key: EncodedKey): string {
-  return key.binary ? ' b' : '';
-}
-
 function casOf(line: string): CasToken | undefined {
   const token = metaFlag(line, 'c');
   return token === undefined ? undefined : BigInt(token);
@@ -139,17 +129,13 @@ export class MemcachedClient implements CacheStore {
   }
 
   get<T = unknown>(key: CacheKey): Promise<T | undefined> {
-    return this.keyed(
-      key,
-      (k) => new MetaRequest(`mg ${keyArgs(k)} v f`, this.readValue),
-    ) as Promise<T | undefined>;
+    return this.meta(key, 'mg', '', 'v f', this.readValue) as Promise<T | undefined>;
   }
 
   gets<T = unknown>(key: CacheKey): Promise<ValueWithCas<T> | undefined> {
-    return this.keyed(
-      key,
-      (k) => new MetaRequest(`mg ${keyArgs(k)} v f c`, this.readValueWithCas),
-    ) as Promise<ValueWithCas<T> | undefined>;
+    return this.meta(key, 'mg', '', 'v f c', this.readValueWithCas) as Promise<
+      ValueWithCas<T> | undefined
+    >;
   }
 
   async getMulti<T = unknown>(keys: readonly CacheKey[]): Promise<Array<T | undefined>> {
@@ -206,10 +192,13 @@ export class MemcachedClient implements CacheStore {
   }
 
   delete(key: CacheKey, options?: DeleteOptions): Promise<boolean> {
-    return this.keyed(key, (k) => {
-      const cas = options?.cas === undefined ? '' : ` C${checkCas(options.cas)}`;
-      return new MetaRequest(`md ${keyArgs(k)}${cas}`, this.readDone);
-    });
+    let flags = '';
+    try {
+      if (options?.cas !== undefined) flags = `C${checkCas(options.cas)}`;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.meta(key, 'md', '', flags, this.readDone);
   }
 
   incr(key: CacheKey, delta = 1, options?: CounterOptions): Promise<number | undefined> {
@@ -221,39 +210,48 @@ export class MemcachedClient implements CacheStore {
   }
 
   touch(key: CacheKey, ttl: number): Promise<boolean> {
-    return this.keyed(
-      key,
-      (k) => new MetaRequest(`mg ${keyArgs(k)} T${checkTtl(ttl)}`, this.readDone),
-    );
+    try {
+      return this.meta(key, 'mg', '', `T${checkTtl(ttl)}`, this.readDone);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   getAndTouch<T = unknown>(key: CacheKey, ttl: number): Promise<T | undefined> {
-    return this.keyed(
-      key,
-      (k) => new MetaRequest(`mg ${keyArgs(k)} v f T${checkTtl(ttl)}`, this.readValue),
-    ) as Promise<T | undefined>;
+    try {
+      return this.meta(key, 'mg', '', `v f T${checkTtl(ttl)}`, this.readValue) as Promise<
+        T | undefined
+      >;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   lease<T = unknown>(key: CacheKey, options: LeaseOptions): Promise<LeaseResult<T>> {
-    return this.keyed(key, (k) => {
+    try {
       const vivify = checkTtl(options?.vivifyTtl, 'vivifyTtl');
       const recache =
         options.recacheThreshold === undefined
           ? ''
           : ` R${checkTtl(options.recacheThreshold, 'recacheThreshold')}`;
       // protocol.txt meta "N(token)": vivify on miss; "R(token)": win the recache
-      // when the TTL is below the token; W/X/Z come back as flags.
-      // N/R go before t: memcached applies flags in order, and t should see the vivified TTL.
-      return new MetaRequest(`mg ${keyArgs(k)} N${vivify}${recache} v f c t`, this.readLease);
-    }) as Promise<LeaseResult<T>>;
+      // when the TTL is below the token; W/X/Z come back as flags. N/R go before
+      // t: memcached applies flags in order, and t should see the vivified TTL.
+      return this.meta(key, 'mg', '', `N${vivify}${recache} v f c t`, this.readLease) as Promise<
+        LeaseResult<T>
+      >;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   invalidate(key: CacheKey, ttl: number): Promise<boolean> {
     // protocol.txt meta delete "I": mark stale instead of removing; "T" sets its TTL.
-    return this.keyed(
-      key,
-      (k) => new MetaRequest(`md ${keyArgs(k)} I T${checkTtl(ttl)}`, this.readDone),
-    );
+    try {
+      return this.meta(key, 'md', '', `I T${checkTtl(ttl)}`, this.readDone);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async flush(delay?: number): Promise<void> {
@@ -366,17 +364,37 @@ export class MemcachedClient implements CacheStore {
     return this.servers[index] as ServerPool;
   }
 
-  /** Build a request for `key`, send it to the key's server, return its promise. */
-  private keyed<T>(key: CacheKey, build: (key: EncodedKey) => MetaCommand<T>): Promise<T> {
+  /**
+   * Send `<verb> <key><lead> [b] <flags>` (plus `data`) to the key's server and
+   * return the request's promise. `lead` holds positional arguments that must
+   * precede the flags (ms's data length). Never throws: failures reject.
+   */
+  private meta<T>(
+    key: CacheKey,
+    verb: string,
+    lead: string,
+    flags: string,
+    interpret: (status: string, line: string, data: Buffer | undefined) => T,
+    data?: Buffer,
+  ): Promise<T> {
+    if (this.closed) return Promise.reject(new CacheClosedError('the client was closed'));
+    let encoded: EncodedKey;
+    let server: ServerPool;
     try {
-      this.checkOpen();
-      const encoded = encodeKey(key);
-      const request = build(encoded);
-      this.pick(encoded).send(request);
-      return request.promise;
+      encoded = encodeKey(key);
+      server = this.pick(encoded);
     } catch (error) {
       return Promise.reject(error);
     }
+    const binary = encoded.binary ? ' b' : '';
+    const tail = flags.length > 0 ? ` ${flags}` : '';
+    const request = new MetaRequest(
+      `${verb} ${encoded.token}${lead}${binary}${tail}`,
+      interpret,
+      data,
+    );
+    server.send(request);
+    return request.promise;
   }
 
   private store(
@@ -386,33 +404,34 @@ export class MemcachedClient implements CacheStore {
     options?: SetOptions,
     cas?: CasToken,
   ): Promise<boolean> {
-    return this.keyed(key, (k) => {
+    let flags: string;
+    let data: Buffer;
+    try {
       const ttl = checkTtl(options?.ttl);
-      const { data, flags } = this.codec.encode(value);
+      const encoded = this.codec.encode(value);
+      data = encoded.data;
       this.checkSize(data);
-      const casArg = cas === undefined ? '' : ` C${checkCas(cas)}`;
-      const modeArg = mode === 'S' ? '' : ` M${mode}`;
-      return new MetaRequest(
-        `ms ${k.token} ${data.length}${binaryFlag(k)} T${ttl} F${flags}${modeArg}${casArg}`,
-        this.readDone,
-        data,
-      );
-    });
+      flags = `T${ttl} F${encoded.flags}`;
+      if (mode !== 'S') flags += ` M${mode}`;
+      if (cas !== undefined) flags += ` C${checkCas(cas)}`;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.meta(key, 'ms', ` ${data.length}`, flags, this.readDone, data);
   }
 
   private storeRaw(key: CacheKey, raw: string | Buffer, mode: 'A' | 'P'): Promise<boolean> {
-    return this.keyed(key, (k) => {
+    let data: Buffer;
+    try {
       if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) {
         throw new CacheInputError('append/prepend data must be a string or a Buffer');
       }
-      const data = this.codec.encodeRaw(raw);
+      data = this.codec.encodeRaw(raw);
       this.checkSize(data);
-      return new MetaRequest(
-        `ms ${k.token} ${data.length}${binaryFlag(k)} M${mode}`,
-        this.readDone,
-        data,
-      );
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.meta(key, 'ms', ` ${data.length}`, `M${mode}`, this.readDone, data);
   }
 
   private checkSize(data: Buffer): void {
@@ -427,16 +446,19 @@ export class MemcachedClient implements CacheStore {
     delta: number,
     options?: CounterOptions,
   ): Promise<number | undefined> {
-    return this.keyed(key, (k) => {
-      let args = ` D${checkCounter(delta, 'delta')}`;
-      if (direction === '-') args += ' MD';
+    let flags: string;
+    try {
+      flags = `v D${checkCounter(delta, 'delta')}`;
+      if (direction === '-') flags += ' MD';
       if (options?.initial !== undefined) {
         // protocol.txt meta arithmetic: N(token) vivifies on miss with that TTL,
         // J(token) is the initial value (returned as is, delta not applied).
-        args += ` N${checkTtl(options.ttl)} J${checkCounter(options.initial, 'initial')}`;
+        flags += ` N${checkTtl(options.ttl)} J${checkCounter(options.initial, 'initial')}`;
       }
-      return new MetaRequest(`ma ${keyArgs(k)} v${args}`, this.readCounter);
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.meta(key, 'ma', '', flags, this.readCounter);
   }
 
   private readonly readCounter = (

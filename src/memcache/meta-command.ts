@@ -99,6 +99,10 @@ export function isPlaceholder(line: string, data: Buffer): boolean {
 
 /** The error for memcached's generic error lines (protocol.txt "Error strings"), else undefined. */
 export function errorLine(line: string): CacheError | undefined {
+  // Fast exit for the meta statuses (VA, HD, EN, NF, NS, EX, MN): no error line
+  // is two letters long before a space or the end.
+  const third = line.charCodeAt(2);
+  if (third === 0x20 || Number.isNaN(third)) return undefined;
   if (line.startsWith('CLIENT_ERROR')) {
     if (line.includes('non-numeric')) {
       return new CacheInputError(`memcached: ${line.slice(13)}`);
@@ -118,7 +122,8 @@ export function errorLine(line: string): CacheError | undefined {
 export class MetaRequest<T> extends MetaCommand<T> {
   readonly head: string;
   override readonly data: Buffer | undefined;
-  private readonly opaque: string;
+  /** " O<n>": memcached echoes flags in request order, so the answer usually ends with it. */
+  private readonly opaqueSuffix: string;
 
   constructor(
     line: string,
@@ -126,12 +131,25 @@ export class MetaRequest<T> extends MetaCommand<T> {
     data?: Buffer,
   ) {
     super();
-    this.opaque = String(takeOpaque());
-    this.head = `${line} O${this.opaque}\r\n`;
+    this.opaqueSuffix = ` O${takeOpaque()}`;
+    this.head = `${line}${this.opaqueSuffix}\r\n`;
     this.data = data;
   }
 
   onResponse(line: string, data: Buffer | undefined): boolean {
+    if (line.endsWith(this.opaqueSuffix)) {
+      try {
+        this.resolve(this.interpret(line.slice(0, 2), line, data));
+      } catch (error) {
+        this.reject(error instanceof Error ? error : new CacheProtocolError(String(error)));
+      }
+      return true;
+    }
+    return this.onOtherResponse(line, data);
+  }
+
+  /** Error lines, and answers whose opaque is not last (W/X/Z flags follow it) or wrong. */
+  private onOtherResponse(line: string, data: Buffer | undefined): boolean {
     const error = errorLine(line);
     if (error) {
       if (this.data !== undefined && line.includes('too large')) {
@@ -146,9 +164,9 @@ export class MetaRequest<T> extends MetaCommand<T> {
       } else this.reject(error);
       return true;
     }
-    if (metaFlag(line, 'O') !== this.opaque) {
+    if (` O${metaFlag(line, 'O')}` !== this.opaqueSuffix) {
       throw new CacheProtocolError(
-        `response ${JSON.stringify(line.slice(0, 80))} does not carry opaque O${this.opaque}`,
+        `response ${JSON.stringify(line.slice(0, 80))} does not carry opaque${this.opaqueSuffix}`,
       );
     }
     try {

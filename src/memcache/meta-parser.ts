@@ -7,11 +7,23 @@
  */
 import { CacheProtocolError } from './errors.js';
 
+/** Buffer's own latin1 decoder, skipping `toString`'s argument handling on the hot path. */
+interface Latin1Sliceable {
+  latin1Slice(start: number, end: number): string;
+}
+
 const CR = 0x0d;
 const LF = 0x0a;
 /** No memcached response line is near this long; a longer one means garbage. */
 const MAX_LINE_BYTES = 8192;
 
+/** Values up to this size are copied out of the read buffer; larger ones are views of it. */
+const COPY_VALUE_BYTES = 4096;
+
+/**
+ * Receives each response. `data` belongs to the receiver: it is a copy, or a
+ * view of a read buffer that nothing else writes to.
+ */
 export type ResponseHandler = (line: string, data: Buffer | undefined) => void;
 
 export class MetaParser {
@@ -46,7 +58,15 @@ export class MetaParser {
         }
         const line = this.valueLine;
         this.valueLine = undefined;
-        this.onResponse(line, buf.subarray(pos, end));
+        let data: Buffer;
+        if (this.valueSize <= COPY_VALUE_BYTES) {
+          // Small values are copied so they do not pin the whole socket read in memory.
+          data = Buffer.allocUnsafe(this.valueSize);
+          buf.copy(data, 0, pos, end);
+        } else {
+          data = buf.subarray(pos, end);
+        }
+        this.onResponse(line, data);
         pos = end + 2;
         continue;
       }
@@ -59,7 +79,7 @@ export class MetaParser {
       }
       if (nl === pos || buf[nl - 1] !== CR)
         throw new CacheProtocolError('line not ended by \\r\\n');
-      const line = buf.toString('latin1', pos, nl - 1);
+      const line = (buf as unknown as Latin1Sliceable).latin1Slice(pos, nl - 1);
       pos = nl + 1;
       if (
         line.charCodeAt(0) === 0x56 &&

@@ -79,8 +79,9 @@ export class ValueCodec {
 
   /**
    * The value for stored `data`. Untyped or unknown flags (items written by
-   * memcached itself or other clients) come back as a Buffer rather than a guess. `data` may be a view into a
-   * socket read, so Buffers are copied.
+   * memcached itself or other clients) come back as a Buffer rather than a guess.
+   * `data` must belong to the caller (the parser hands out copies or views of
+   * reads nothing reuses), so Buffers are returned as they are.
    */
   decode(data: Buffer, flags: number): unknown {
     if (flags === FLAG_STRING) return data.toString('utf8');
@@ -91,6 +92,6 @@ export class ValueCodec {
         throw new CacheInputError(`stored value cannot be decoded: ${String(cause)}`, { cause });
       }
     }
-    return Buffer.from(data);
+    return data;
   }
 }
