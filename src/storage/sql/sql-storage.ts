@@ -1,20 +1,10 @@
 /**
  * `SqlStorage`: the SyncStorage of the seed's `SQLStorage`, over any
- * `SqlDriver` (SQLite, PostgreSQL).
- *
- * Sessions. `withReadLock` / `withWriteLock` open a session (one connection,
- * one transaction, one write timestamp) kept in an AsyncLocalStorage of this
- * instance; every method called inside joins it, and nested locks are
- * re-entrant. Methods called outside any lock run in a short session of
- * their own: writes lock their collection, reads run as plain statements.
- *
- * Timestamps. A write session's timestamp is the current time, bumped to
- * 10 ms past the collection's and the storage's current timestamps when the
- * write lock finds them at or ahead of it. The seed raised `ConflictError`
- * there; a write must never fail merely because another write fell in the
- * same 10 ms.
+ * `SqlDriver` (SQLite, PostgreSQL). Every call runs in a session
+ * (`sql-sessions.ts`): the lock's, when called inside `withReadLock` /
+ * `withWriteLock`, or a short one of its own (writes lock their collection,
+ * reads run as plain statements).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   CollectionNotFoundError,
   ConflictError,
@@ -33,8 +23,8 @@ import type {
   SyncStorage,
   UserId,
 } from '../sync-storage.js';
-import { nowMs } from '../timestamps.js';
-import { batchItemUpserts, bsoUpserts, mergeDuplicateIds } from './bso-upsert.js';
+import { batchApplyStatements, batchItemUpserts } from './batch-statements.js';
+import { bsoUpserts, mergeDuplicateIds } from './bso-upsert.js';
 import { CollectionRegistry } from './collection-registry.js';
 import { purgeExpired } from './expired-purge.js';
 import {
@@ -45,11 +35,12 @@ import {
   checkIds,
   checkItemId,
   checkUserId,
-  type CheckedFind,
 } from './input-checks.js';
-import { decodeOffset, encodeNextOffset, type PagePosition } from './paging-token.js';
+import { findQuery, placeholders } from './find-query.js';
+import { decodeOffset, encodeNextOffset } from './paging-token.js';
 import { MAX_TTL, migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
-import type { SqlDriver, SqlExecutor, SqlValue } from './sql-types.js';
+import { lockKey, SqlSessions, type Session } from './sql-sessions.js';
+import type { SqlDriver, SqlExecutor } from './sql-types.js';
 import { STANDARD_COLLECTIONS } from './standard-collections.js';
 
 /** Batches live two hours (API 1.5; the seed's BATCH_LIFETIME). */
@@ -68,23 +59,6 @@ export interface SqlStorageOptions {
   clock?: () => number;
 }
 
-type LockMode = 'read' | 'write';
-
-interface Session {
-  readonly executor: SqlExecutor;
-  readonly mode: LockMode;
-  /** False for the lock-free session of a plain read outside any lock. */
-  readonly transactional: boolean;
-  timestamp: number;
-  readonly locks: Map<string, LockMode>;
-  /** Set once a row was written: the timestamp may no longer move. */
-  wrote: boolean;
-  /** PostgreSQL: `user_collections` rows inserted only to lock them. */
-  readonly placeholders: Set<string>;
-  readonly touched: Set<string>;
-  readonly createdCollections: string[];
-}
-
 interface BsoRow {
   id: string;
   modified: number;
@@ -93,27 +67,25 @@ interface BsoRow {
   ttl?: number;
 }
 
-function lockKey(userId: number, collectionId: number): string {
-  return `${userId}:${collectionId}`;
-}
-
-function placeholders(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
-}
-
 export class SqlStorage implements SyncStorage {
   readonly #driver: SqlDriver;
   readonly #layout: ShardLayout;
   readonly #lockTimeoutMs: number;
   readonly #clock: () => number;
   readonly #collections = new CollectionRegistry();
-  readonly #sessions = new AsyncLocalStorage<Session>();
+  readonly #sessions: SqlSessions;
 
   constructor(options: SqlStorageOptions) {
     this.#driver = options.driver;
     this.#layout = new ShardLayout(options.shards ?? 0);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.#clock = options.clock ?? Date.now;
+    this.#sessions = new SqlSessions({
+      driver: this.#driver,
+      collections: this.#collections,
+      lockTimeoutMs: this.#lockTimeoutMs,
+      clock: this.#clock,
+    });
   }
 
   /** Create or migrate the schema; idempotent. Call once before use. */
@@ -145,243 +117,16 @@ export class SqlStorage implements SyncStorage {
 
   // --- Sessions and locks -------------------------------------------------
 
-  async withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    const current = this.#sessions.getStore();
-    if (current) {
-      const collectionId = (await this.#collections.lookup(current.executor, collection)) ?? 0;
-      const key = lockKey(userId, collectionId);
-      if (current.locks.has(key)) return fn();
-      await this.#lockRow(current, userId, collectionId, 'read');
-      current.locks.set(key, 'read');
-      try {
-        return await fn();
-      } finally {
-        current.locks.delete(key);
-      }
-    }
-    return this.#transaction('read', async (session) => {
-      // A collection that does not exist yet locks nothing, and stays absent
-      // for this session (the seed did the same with id 0).
-      const collectionId = (await this.#collections.lookup(session.executor, collection)) ?? 0;
-      await this.#lockRow(session, userId, collectionId, 'read');
-      session.locks.set(lockKey(userId, collectionId), 'read');
-      return fn();
-    });
+    return this.#sessions.readLock(userId, collection, fn);
   }
 
-  async withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    const current = this.#sessions.getStore();
-    if (current) {
-      if (current.mode === 'read') {
-        throw new LockEscalationError(
-          `cannot write ${collection} inside a read lock; take the write lock first`,
-        );
-      }
-      const collectionId = await this.#collectionIdForWrite(current, collection);
-      await this.#lockForWrite(current, userId, collectionId);
-      return fn();
-    }
-    return this.#transaction(
-      'write',
-      async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
-        await this.#lockForWrite(session, userId, collectionId);
-        return fn();
-      },
-      // Collection names are global and harmless to keep: create the name
-      // before the transaction so a rollback cannot leave a stale cache entry.
-      async (executor) => {
-        await this.#collections.lookupOrCreate(executor, collection);
-      },
-    );
-  }
-
-  /** The current session, or a short one of its own for `fn`. */
-  async #inSession<T>(mode: LockMode, fn: (session: Session) => Promise<T>): Promise<T> {
-    const current = this.#sessions.getStore();
-    if (current) {
-      if (mode === 'write' && current.mode === 'read') {
-        throw new LockEscalationError('cannot write inside a read lock; take the write lock first');
-      }
-      return fn(current);
-    }
-    if (mode === 'write') return this.#transaction('write', fn);
-    const lease = await this.#acquire('read');
-    const session = this.#newSession(lease.executor, 'read', false);
-    try {
-      return await this.#sessions.run(session, () => fn(session));
-    } catch (error) {
-      throw this.#driver.translateError(error);
-    } finally {
-      lease.release();
-    }
-  }
-
-  async #acquire(mode: LockMode) {
-    try {
-      return mode === 'write'
-        ? await this.#driver.acquireWrite(this.#lockTimeoutMs)
-        : await this.#driver.acquireRead();
-    } catch (error) {
-      throw this.#driver.translateError(error);
-    }
-  }
-
-  #newSession(executor: SqlExecutor, mode: LockMode, transactional: boolean): Session {
-    return {
-      executor,
-      mode,
-      transactional,
-      timestamp: nowMs(this.#clock),
-      locks: new Map(),
-      wrote: false,
-      placeholders: new Set(),
-      touched: new Set(),
-      createdCollections: [],
-    };
-  }
-
-  async #transaction<T>(
-    mode: LockMode,
-    fn: (session: Session) => Promise<T>,
-    beforeBegin?: (executor: SqlExecutor) => Promise<void>,
-  ): Promise<T> {
-    const lease = await this.#acquire(mode);
-    const { executor } = lease;
-    let discard = false;
-    try {
-      if (beforeBegin) await beforeBegin(executor);
-      const { dialect } = this.#driver;
-      await executor.run(mode === 'write' ? dialect.beginWrite : dialect.beginRead);
-      const session = this.#newSession(executor, mode, true);
-      try {
-        const result = await this.#sessions.run(session, () => fn(session));
-        await this.#dropPlaceholders(session);
-        await executor.run('COMMIT');
-        return result;
-      } catch (error) {
-        await executor.run('ROLLBACK').catch(() => {
-          discard = true;
-        });
-        for (const name of session.createdCollections) this.#collections.forget(name);
-        throw error;
-      }
-    } catch (error) {
-      throw this.#driver.translateError(error);
-    } finally {
-      lease.release(discard);
-    }
-  }
-
-  /** Take the row lock of a collection (PostgreSQL) or pin the snapshot (SQLite). */
-  async #lockRow(
-    session: Session,
-    userId: number,
-    collectionId: number,
-    mode: LockMode,
-  ): Promise<number> {
-    const { dialect } = this.#driver;
-    if (mode === 'read' && !dialect.forShare && !dialect.readNeedsSnapshotQuery) return 0;
-    const row = await session.executor.get<{ last_modified: number }>(
-      `SELECT last_modified FROM user_collections WHERE userid = ? AND collection = ? ${
-        mode === 'read' ? dialect.forShare : dialect.forUpdate
-      }`,
-      [userId, collectionId],
-    );
-    return row ? Number(row.last_modified) : 0;
-  }
-
-  async #collectionIdForWrite(session: Session, name: string): Promise<number> {
-    const { id, created } = await this.#collections.lookupOrCreate(session.executor, name);
-    if (created && session.transactional) session.createdCollections.push(name);
-    return id;
-  }
-
-  async #lockForWrite(session: Session, userId: number, collectionId: number): Promise<void> {
-    const key = lockKey(userId, collectionId);
-    const held = session.locks.get(key);
-    if (held === 'write') return;
-    if (held === 'read') {
-      throw new LockEscalationError("can't escalate a read lock to a write lock");
-    }
-    let row = await this.#lockForWriteRow(session, userId, collectionId);
-    if (!row && this.#driver.dialect.forUpdate) {
-      // PostgreSQL locks rows, so the row must exist: insert a placeholder
-      // (last_modified 0, which reads as "no collection") and remove it
-      // before commit if nothing was written.
-      const inserted = await session.executor.run(
-        'INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, 0) ON CONFLICT DO NOTHING',
-        [userId, collectionId],
-      );
-      if (inserted > 0) session.placeholders.add(key);
-      row = await this.#lockForWriteRow(session, userId, collectionId);
-    }
-    const current = Number(row?.last_modified ?? 0);
-    const storageTs = Number(row?.storage_ts ?? 0);
-    if (session.wrote) {
-      // Rows already carry the session's timestamp, so it cannot move now;
-      // it only has to be newer than this collection (the storage maximum
-      // includes our own writes).
-      if (current >= session.timestamp) {
-        throw new ConflictError('collection changed during the write session; retry');
-      }
-    } else {
-      const latest = Math.max(current, storageTs);
-      if (latest >= session.timestamp) session.timestamp = latest + 10;
-    }
-    session.locks.set(key, 'write');
-  }
-
-  /**
-   * Lock the collection's row for writing and read its timestamp and the
-   * storage's in one round trip. On SQLite there is no row to lock (BEGIN
-   * IMMEDIATE holds the whole database), so a missing row still answers.
-   */
-  async #lockForWriteRow(
-    session: Session,
-    userId: number,
-    collectionId: number,
-  ): Promise<{ last_modified: number; storage_ts: number | null } | undefined> {
-    const { forUpdate } = this.#driver.dialect;
-    if (forUpdate) {
-      return session.executor.get(
-        `SELECT last_modified,
-           (SELECT MAX(last_modified) FROM user_collections WHERE userid = ?) AS storage_ts
-         FROM user_collections WHERE userid = ? AND collection = ? ${forUpdate}`,
-        [userId, userId, collectionId],
-      );
-    }
-    return session.executor.get(
-      `SELECT COALESCE((SELECT last_modified FROM user_collections WHERE userid = ? AND collection = ?), 0) AS last_modified,
-         (SELECT MAX(last_modified) FROM user_collections WHERE userid = ?) AS storage_ts`,
-      [userId, collectionId, userId],
-    );
-  }
-
-  async #dropPlaceholders(session: Session): Promise<void> {
-    for (const key of session.placeholders) {
-      if (session.touched.has(key)) continue;
-      const [userId, collectionId] = key.split(':').map(Number) as [number, number];
-      await session.executor.run(
-        'DELETE FROM user_collections WHERE userid = ? AND collection = ? AND last_modified = 0',
-        [userId, collectionId],
-      );
-    }
-  }
-
-  async #touch(session: Session, userId: number, collectionId: number): Promise<number> {
-    await session.executor.run(
-      `INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, ?)
-       ON CONFLICT (userid, collection) DO UPDATE SET last_modified = excluded.last_modified`,
-      [userId, collectionId, session.timestamp],
-    );
-    session.wrote = true;
-    session.touched.add(lockKey(userId, collectionId));
-    return session.timestamp;
+    return this.#sessions.writeLock(userId, collection, fn);
   }
 
   #tables(userId: number): TableNames {
@@ -410,7 +155,7 @@ export class SqlStorage implements SyncStorage {
 
   async getStorageTimestamp(userId: UserId): Promise<number> {
     checkUserId(userId);
-    return this.#inSession('read', async ({ executor }) => {
+    return this.#sessions.inSession('read', async ({ executor }) => {
       const row = await executor.get<{ ts: number | null }>(
         'SELECT MAX(last_modified) AS ts FROM user_collections WHERE userid = ?',
         [userId],
@@ -421,7 +166,7 @@ export class SqlStorage implements SyncStorage {
 
   async getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
     checkUserId(userId);
-    return this.#inSession('read', async ({ executor }) => {
+    return this.#sessions.inSession('read', async ({ executor }) => {
       const rows = await executor.all<{ collection: number; last_modified: number }>(
         'SELECT collection, last_modified FROM user_collections WHERE userid = ? AND collection <> ? AND last_modified > 0',
         [userId, TOMBSTONE_COLLECTION],
@@ -443,7 +188,7 @@ export class SqlStorage implements SyncStorage {
 
   async #perCollection(userId: UserId, aggregate: string): Promise<Record<string, number>> {
     checkUserId(userId);
-    return this.#inSession('read', async (session) => {
+    return this.#sessions.inSession('read', async (session) => {
       const rows = await session.executor.all<{ collection: number; n: number }>(
         `SELECT collection, ${aggregate} AS n FROM ${this.#tables(userId).bso}
          WHERE userid = ? AND ttl > ? GROUP BY collection`,
@@ -475,7 +220,7 @@ export class SqlStorage implements SyncStorage {
 
   async getTotalSize(userId: UserId, _recalculate?: boolean): Promise<number> {
     checkUserId(userId);
-    return this.#inSession('read', async (session) => {
+    return this.#sessions.inSession('read', async (session) => {
       const row = await session.executor.get<{ n: number | null }>(
         `SELECT SUM(payload_size) AS n FROM ${this.#tables(userId).bso} WHERE userid = ? AND ttl > ?`,
         [userId, this.#nowSeconds(session)],
@@ -486,7 +231,7 @@ export class SqlStorage implements SyncStorage {
 
   async deleteStorage(userId: UserId): Promise<void> {
     checkUserId(userId);
-    await this.#inSession('write', async (session) => {
+    await this.#sessions.inSession('write', async (session) => {
       const { executor } = session;
       const { bso, batchItems } = this.#tables(userId);
       if (this.#driver.dialect.forUpdate) {
@@ -512,7 +257,7 @@ export class SqlStorage implements SyncStorage {
   async getCollectionTimestamp(userId: UserId, collection: string): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#inSession('read', async (session) => {
+    return this.#sessions.inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       const ts =
         collectionId === undefined
@@ -562,10 +307,18 @@ export class SqlStorage implements SyncStorage {
     const find = checkFindOptions(options);
     const position =
       find.offset === undefined ? undefined : decodeOffset(find.offset, find.sort, find);
-    return this.#inSession('read', async (session) => {
+    return this.#sessions.inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) throw new CollectionNotFoundError(collection);
-      const { sql, params } = this.#findQuery(userId, collectionId, find, position, full, session);
+      const { sql, params } = findQuery({
+        table: this.#tables(userId).bso,
+        userId,
+        collectionId,
+        nowSeconds: this.#nowSeconds(session),
+        find,
+        position,
+        full,
+      });
       const rows = await session.executor.all<BsoRow & Record<string, unknown>>(sql, params);
       if (rows.length === 0) {
         // Empty, or no such collection? Only the latter is an error.
@@ -584,66 +337,15 @@ export class SqlStorage implements SyncStorage {
     });
   }
 
-  #findQuery(
-    userId: number,
-    collectionId: number,
-    find: CheckedFind,
-    position: PagePosition | undefined,
-    full: boolean,
-    session: Session,
-  ): { sql: string; params: SqlValue[] } {
-    const columns = full ? 'id, modified, payload, sortindex, ttl' : 'id, modified, sortindex';
-    const where = ['userid = ?', 'collection = ?', 'ttl > ?'];
-    const params: SqlValue[] = [userId, collectionId, this.#nowSeconds(session)];
-    if (find.ids !== undefined) {
-      if (find.ids.length === 0) where.push('1 = 0');
-      else {
-        where.push(`id IN (${placeholders(find.ids.length)})`);
-        params.push(...find.ids);
-      }
-    }
-    if (find.newer !== undefined) {
-      where.push('modified > ?');
-      params.push(find.newer);
-    }
-    if (find.older !== undefined) {
-      where.push('modified < ?');
-      params.push(find.older);
-    }
-    let skip = 0;
-    if (position?.kind === 'time') {
-      where.push(find.sort === 'oldest' ? 'modified >= ?' : 'modified <= ?');
-      params.push(position.bound);
-      skip = position.skip;
-    } else if (position?.kind === 'index') {
-      skip = position.skip;
-    }
-    // Always a total order, so that offsets are exact (id breaks ties).
-    const order =
-      find.sort === 'index'
-        ? 'sortindex DESC NULLS LAST, id DESC'
-        : find.sort === 'oldest'
-          ? 'modified ASC, id ASC'
-          : 'modified DESC, id DESC';
-    // One row past the limit tells whether another page exists.
-    const limit = find.limit === undefined ? 2_147_483_647 : find.limit + 1;
-    params.push(limit, skip);
-    return {
-      sql: `SELECT ${columns} FROM ${this.#tables(userId).bso} WHERE ${where.join(' AND ')}
-            ORDER BY ${order} LIMIT ? OFFSET ?`,
-      params,
-    };
-  }
-
   async setItems(userId: UserId, collection: string, items: readonly BsoInput[]): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
     checkBsoInputs(items);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
+      this.#sessions.inSession('write', async (session) => {
+        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
         await this.#writeBsos(session, userId, collectionId, mergeDuplicateIds(items));
-        return this.#touch(session, userId, collectionId);
+        return this.#sessions.touch(session, userId, collectionId);
       }),
     );
   }
@@ -671,9 +373,9 @@ export class SqlStorage implements SyncStorage {
       return id;
     };
     // Look first, so deleting an unknown name does not create it.
-    if (!this.#sessions.getStore()) await this.#inSession('read', check);
+    if (!this.#sessions.current()) await this.#sessions.inSession('read', check);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
+      this.#sessions.inSession('write', async (session) => {
         const collectionId = await check(session);
         const { executor } = session;
         const { bso, batchItems } = this.#tables(userId);
@@ -700,7 +402,7 @@ export class SqlStorage implements SyncStorage {
         // The storage timestamp must still move forward (it is the max over
         // collections, and this one is gone): a tombstone row keeps it, as
         // syncstorage-rs does.
-        return this.#touch(session, userId, TOMBSTONE_COLLECTION);
+        return this.#sessions.touch(session, userId, TOMBSTONE_COLLECTION);
       }),
     );
   }
@@ -709,16 +411,16 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkIds(ids);
-    if (!this.#sessions.getStore()) {
-      await this.#inSession('read', async ({ executor }) => {
+    if (!this.#sessions.current()) {
+      await this.#sessions.inSession('read', async ({ executor }) => {
         if ((await this.#collections.lookup(executor, collection)) === undefined) {
           throw new CollectionNotFoundError(collection);
         }
       });
     }
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
+      this.#sessions.inSession('write', async (session) => {
+        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
         // The seed touched (so created) a collection the user did not have.
         if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
           throw new CollectionNotFoundError(collection);
@@ -731,7 +433,7 @@ export class SqlStorage implements SyncStorage {
             [userId, collectionId, ...chunk],
           );
         }
-        return this.#touch(session, userId, collectionId);
+        return this.#sessions.touch(session, userId, collectionId);
       }),
     );
   }
@@ -742,7 +444,7 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkItemId(id);
-    return this.#inSession('read', async (session) => {
+    return this.#sessions.inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) throw new ItemNotFoundError(id);
       const row = await session.executor.get<{ modified: number }>(
@@ -777,15 +479,15 @@ export class SqlStorage implements SyncStorage {
     const item: BsoInput = { ...data, id };
     checkBsoFields(item);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
+      this.#sessions.inSession('write', async (session) => {
+        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
         const existing = await session.executor.get(
           `SELECT 1 AS found FROM ${this.#tables(userId).bso}
            WHERE userid = ? AND collection = ? AND id = ? AND ttl > ?`,
           [userId, collectionId, id, this.#nowSeconds(session)],
         );
         await this.#writeBsos(session, userId, collectionId, [item]);
-        const modified = await this.#touch(session, userId, collectionId);
+        const modified = await this.#sessions.touch(session, userId, collectionId);
         return { created: !existing, modified };
       }),
     );
@@ -795,23 +497,23 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkItemId(id);
-    if (!this.#sessions.getStore()) {
-      await this.#inSession('read', async ({ executor }) => {
+    if (!this.#sessions.current()) {
+      await this.#sessions.inSession('read', async ({ executor }) => {
         if ((await this.#collections.lookup(executor, collection)) === undefined) {
           throw new ItemNotFoundError(id);
         }
       });
     }
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
+      this.#sessions.inSession('write', async (session) => {
+        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
         const deleted = await session.executor.run(
           `DELETE FROM ${this.#tables(userId).bso}
            WHERE userid = ? AND collection = ? AND id = ? AND ttl > ?`,
           [userId, collectionId, id, this.#nowSeconds(session)],
         );
         if (deleted === 0) throw new ItemNotFoundError(id);
-        return this.#touch(session, userId, collectionId);
+        return this.#sessions.touch(session, userId, collectionId);
       }),
     );
   }
@@ -822,8 +524,8 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
-        const collectionId = await this.#collectionIdForWrite(session, collection);
+      this.#sessions.inSession('write', async (session) => {
+        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
         // The id is a ms timestamp with the uid's last digit mixed in (the
         // old layout shards batch items by it). Two batches in the same
         // 10 ms move on to the next free slot instead of failing as the seed did.
@@ -866,7 +568,7 @@ export class SqlStorage implements SyncStorage {
   async validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#inSession('read', async (session) =>
+    return this.#sessions.inSession('read', async (session) =>
       Boolean(await this.#openBatch(session, userId, collection, batchId)),
     );
   }
@@ -881,7 +583,7 @@ export class SqlStorage implements SyncStorage {
     checkCollection(collection);
     checkBsoInputs(items);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
+      this.#sessions.inSession('write', async (session) => {
         const open = await this.#openBatch(session, userId, collection, batchId);
         if (!open) throw new InvalidBatchError(batchId);
         const table = this.#tables(userId).batchItems;
@@ -902,55 +604,23 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     return this.withWriteLock(userId, collection, () =>
-      this.#inSession('write', async (session) => {
+      this.#sessions.inSession('write', async (session) => {
         const open = await this.#openBatch(session, userId, collection, batchId);
         if (!open) throw new InvalidBatchError(batchId);
-        await this.#applyBatchItems(session, userId, open.collectionId, open.batch);
-        return this.#touch(session, userId, open.collectionId);
+        const { bso, batchItems } = this.#tables(userId);
+        const statements = batchApplyStatements({
+          bso,
+          batchItems,
+          userId,
+          collectionId: open.collectionId,
+          batch: open.batch,
+          timestamp: session.timestamp,
+        });
+        for (const { sql, params } of statements) await session.executor.run(sql, params);
+        session.wrote = true;
+        return this.#sessions.touch(session, userId, open.collectionId);
       }),
     );
-  }
-
-  async #applyBatchItems(
-    session: Session,
-    userId: number,
-    collectionId: number,
-    batch: number,
-  ): Promise<void> {
-    const { executor } = session;
-    const { bso, batchItems } = this.#tables(userId);
-    const now = this.#nowSeconds(session);
-    // ttl counts from the commit; "never" and huge offsets cap at MAX_TTL.
-    const expiry = `CASE WHEN b.ttl_offset IS NULL THEN {keep}
-      WHEN CAST(? AS BIGINT) + b.ttl_offset > ${MAX_TTL} THEN ${MAX_TTL}
-      ELSE CAST(? AS BIGINT) + b.ttl_offset END`;
-    await executor.run(
-      `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND ttl <= ? AND id IN
-         (SELECT id FROM ${batchItems} WHERE batch = ? AND userid = ?)`,
-      [userId, collectionId, now, batch, userId],
-    );
-    // Existing items: only the fields the batch sent change.
-    await executor.run(
-      `UPDATE ${bso} SET
-         sortindex = COALESCE(b.sortindex, ${bso}.sortindex),
-         payload = COALESCE(b.payload, ${bso}.payload),
-         payload_size = COALESCE(b.payload_size, ${bso}.payload_size),
-         modified = CASE WHEN b.payload IS NULL THEN ${bso}.modified ELSE ? END,
-         ttl = ${expiry.replace('{keep}', `${bso}.ttl`)}
-       FROM ${batchItems} AS b
-       WHERE b.batch = ? AND b.userid = ? AND ${bso}.userid = ? AND ${bso}.collection = ? AND ${bso}.id = b.id`,
-      [session.timestamp, now, now, batch, userId, userId, collectionId],
-    );
-    await executor.run(
-      `INSERT INTO ${bso} (userid, collection, id, sortindex, modified, payload, payload_size, ttl)
-       SELECT ?, ?, b.id, b.sortindex, ?, COALESCE(b.payload, ''), COALESCE(b.payload_size, 0),
-         ${expiry.replace('{keep}', String(MAX_TTL))}
-       FROM ${batchItems} AS b
-       WHERE b.batch = ? AND b.userid = ? AND NOT EXISTS
-         (SELECT 1 FROM ${bso} AS x WHERE x.userid = ? AND x.collection = ? AND x.id = b.id)`,
-      [userId, collectionId, session.timestamp, now, now, batch, userId, userId, collectionId],
-    );
-    session.wrote = true;
   }
 
   async closeBatch(userId: UserId, collection: string, batchId: string): Promise<void> {
@@ -959,7 +629,7 @@ export class SqlStorage implements SyncStorage {
     if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) return;
     const batch = Number(batchId);
     if (!Number.isSafeInteger(batch)) return;
-    await this.#inSession('write', async (session) => {
+    await this.#sessions.inSession('write', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) return;
       const removed = await session.executor.run(
@@ -978,7 +648,7 @@ export class SqlStorage implements SyncStorage {
   // --- Maintenance ---------------------------------------------------------------
 
   async purgeExpiredItems(options: PurgeOptions = {}): Promise<PurgeResult> {
-    if (this.#sessions.getStore()) {
+    if (this.#sessions.current()) {
       throw new LockEscalationError('purgeExpiredItems must not run inside a lock');
     }
     return purgeExpired({

@@ -1,0 +1,118 @@
+/**
+ * Statements of batch uploads (API 1.5 `?batch=`), in the old layout's
+ * `batch_upload_items`: appending items, and applying them all to the BSO
+ * table at the commit's one timestamp.
+ */
+import { MAX_TTL } from './sql-schema.js';
+import type { SqlValue } from './sql-types.js';
+import type { BsoInput } from '../sync-storage.js';
+import type { Statement } from './bso-upsert.js';
+
+/** Rows per statement: 7 parameters each stays far below every bind limit. */
+const ROWS_PER_STATEMENT = 100;
+
+/**
+ * Batch items: NULL columns mean "not sent" (the old layout has no other
+ * way to say it). A ttl of null ("never expires") is stored as an offset of
+ * MAX_TTL, which the commit caps at MAX_TTL, so it is not mistaken for "not
+ * sent" and does not keep an old expiry.
+ */
+export function batchItemUpserts(
+  table: string,
+  batch: number,
+  userId: number,
+  items: readonly BsoInput[],
+): Statement[] {
+  const groups = new Map<string, BsoInput[]>();
+  for (const item of items) {
+    const shape = `${item.payload !== undefined}${item.sortindex != null}${item.ttl !== undefined}`;
+    const group = groups.get(shape);
+    if (group) group.push(item);
+    else groups.set(shape, [item]);
+  }
+  const statements: Statement[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const updates: string[] = [];
+    if (first.payload !== undefined) {
+      updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
+    }
+    if (first.sortindex != null) updates.push('sortindex = excluded.sortindex');
+    if (first.ttl !== undefined) updates.push('ttl_offset = excluded.ttl_offset');
+    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
+      const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
+      const params: SqlValue[] = [];
+      for (const item of chunk) {
+        params.push(
+          batch,
+          userId,
+          item.id,
+          item.sortindex ?? null,
+          item.payload ?? null,
+          item.payload === undefined ? null : Buffer.byteLength(item.payload, 'utf8'),
+          item.ttl === undefined ? null : item.ttl === null ? MAX_TTL : item.ttl,
+        );
+      }
+      statements.push({
+        sql:
+          `INSERT INTO ${table} (batch, userid, id, sortindex, payload, payload_size, ttl_offset) VALUES ` +
+          chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ') +
+          ` ON CONFLICT (batch, userid, id) ${conflict}`,
+        params,
+      });
+    }
+  }
+  return statements;
+}
+
+export interface BatchApplyInput {
+  bso: string;
+  batchItems: string;
+  userId: number;
+  collectionId: number;
+  batch: number;
+  /** The commit's timestamp, ms. */
+  timestamp: number;
+}
+
+/**
+ * Apply a batch: drop expired rows it names (so they do not lend old fields),
+ * update existing items with only the fields the batch sent, insert the rest.
+ * A ttl counts from the commit; "never" and huge offsets cap at MAX_TTL.
+ */
+export function batchApplyStatements(input: BatchApplyInput): Statement[] {
+  const { bso, batchItems, userId, collectionId, batch, timestamp } = input;
+  const now = Math.floor(timestamp / 1000);
+  const expiry = (keep: string) => `CASE WHEN b.ttl_offset IS NULL THEN ${keep}
+      WHEN CAST(? AS BIGINT) + b.ttl_offset > ${MAX_TTL} THEN ${MAX_TTL}
+      ELSE CAST(? AS BIGINT) + b.ttl_offset END`;
+  return [
+    {
+      sql: `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND ttl <= ? AND id IN
+              (SELECT id FROM ${batchItems} WHERE batch = ? AND userid = ?)`,
+      params: [userId, collectionId, now, batch, userId],
+    },
+    {
+      sql: `UPDATE ${bso} SET
+              sortindex = COALESCE(b.sortindex, ${bso}.sortindex),
+              payload = COALESCE(b.payload, ${bso}.payload),
+              payload_size = COALESCE(b.payload_size, ${bso}.payload_size),
+              modified = CASE WHEN b.payload IS NULL THEN ${bso}.modified ELSE ? END,
+              ttl = ${expiry(`${bso}.ttl`)}
+            FROM ${batchItems} AS b
+            WHERE b.batch = ? AND b.userid = ? AND ${bso}.userid = ? AND ${bso}.collection = ?
+              AND ${bso}.id = b.id`,
+      params: [timestamp, now, now, batch, userId, userId, collectionId],
+    },
+    {
+      sql: `INSERT INTO ${bso} (userid, collection, id, sortindex, modified, payload, payload_size, ttl)
+            SELECT ?, ?, b.id, b.sortindex, ?, COALESCE(b.payload, ''), COALESCE(b.payload_size, 0),
+              ${expiry(String(MAX_TTL))}
+            FROM ${batchItems} AS b
+            WHERE b.batch = ? AND b.userid = ? AND NOT EXISTS
+              (SELECT 1 FROM ${bso} AS x WHERE x.userid = ? AND x.collection = ? AND x.id = b.id)`,
+      params: [userId, collectionId, timestamp, now, now, batch, userId, userId, collectionId],
+    },
+  ];
+}
