@@ -261,3 +261,64 @@ describe('cached layer: keys and metadata', () => {
     await f.storage.close();
   });
 });
+
+describe('cached layer: dirty marks and cache-only batches', () => {
+  test('seed bug: a dirty mark left by a dead writer is healed once it is older than the lock TTL', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    const t0 = await f.storage.setItems(user, 'bookmarks', [{ id: 'a', payload: 'a' }]);
+    // A writer marked the collection and died before finishing.
+    const key = `${f.prefix}${user}:metadata`;
+    const m = (await f.peek(`${user}:metadata`)) as Metadata;
+    const since = Math.floor(f.clock.now() / 1000);
+    await f.raw.set(
+      key,
+      JSON.stringify({
+        ...m,
+        modified: null,
+        collections: { ...m.collections, bookmarks: null },
+        pending: { bookmarks: 1 },
+        dirty_since: { bookmarks: since },
+      }),
+    );
+    assert.equal(await f.storage.getCollectionTimestamp(user, 'bookmarks'), t0);
+    let now = (await f.peek(`${user}:metadata`)) as Metadata;
+    assert.equal(now.collections.bookmarks, null, 'a write may still be in flight');
+    f.clock.advance(301_000);
+    assert.equal(await f.storage.getCollectionTimestamp(user, 'bookmarks'), t0);
+    now = (await f.peek(`${user}:metadata`)) as Metadata;
+    assert.equal(now.collections.bookmarks, t0, 'healed');
+    assert.equal(now.modified, t0);
+    f.db.calls.length = 0;
+    await f.storage.getCollectionTimestamps(user);
+    assert.deepEqual(f.db.calls, []);
+    await f.storage.close();
+  });
+
+  test('cache-only batches live in the cache, apply at one timestamp and expire after 2 hours', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    const batch = await f.storage.createBatch(user, 'tabs');
+    assert.match(batch, /^\d+$/);
+    await f.storage.appendItemsToBatch(user, 'tabs', batch, [{ id: 'a', payload: '1' }]);
+    await f.storage.appendItemsToBatch(user, 'tabs', batch, [{ id: 'b', payload: '2', ttl: 60 }]);
+    await assert.rejects(f.storage.getItems(user, 'tabs'));
+    const ts = await f.storage.applyBatch(user, 'tabs', batch);
+    const { items } = await f.storage.getItems(user, 'tabs', { sort: 'oldest' });
+    assert.deepEqual(
+      items.map((b) => [b.id, b.modified]),
+      [
+        ['a', ts],
+        ['b', ts],
+      ],
+    );
+    assert.equal(items[1]!.expiry, Math.floor(ts / 1000) + 60, 'ttl counts from the commit');
+    await f.storage.closeBatch(user, 'tabs', batch);
+    assert.equal(await f.storage.validBatch(user, 'tabs', batch), false);
+    const old = await f.storage.createBatch(user, 'tabs');
+    f.clock.advance(2 * 3600 * 1000 + 1000);
+    assert.equal(await f.storage.validBatch(user, 'tabs', old), false);
+    assert.ok(!f.db.calls.some((c) => c.includes('Batch')), `${f.db.calls}`);
+    await f.storage.close();
+  });
+});
