@@ -46,7 +46,8 @@ export interface EncodedKey {
   readonly hashInput: string | Buffer;
 }
 
-function isPlainAsciiString(key: string): boolean {
+/** True for 1..250 printable ASCII characters: a key memcached takes as it is. */
+export function isPlainAsciiString(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_BYTES) return false;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);

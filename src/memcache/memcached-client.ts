@@ -33,13 +33,14 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { ketamaKeyHash, ketamaServerName, KetamaRing } from './ketama-ring.js';
-import { encodeKey, type EncodedKey } from './key-encoding.js';
+import { encodeKey, isPlainAsciiString, type EncodedKey } from './key-encoding.js';
 import {
   BatchGetRequest,
   hasMetaFlag,
   isPlaceholder,
   type MetaCommand,
   metaFlag,
+  metaFlagNumber,
   MetaRequest,
   StatsRequest,
   TextRequest,
@@ -294,7 +295,7 @@ export class MemcachedClient implements CacheStore {
   ): unknown => {
     if (status === 'VA' && data !== undefined) {
       if (isPlaceholder(line, data)) return undefined;
-      return this.codec.decode(data, Number(metaFlag(line, 'f') ?? 0));
+      return this.codec.decode(data, metaFlagNumber(line, 'f'));
     }
     if (status === 'EN') return undefined;
     throw new CacheProtocolError(`unexpected answer to mg: ${line}`);
@@ -335,7 +336,7 @@ export class MemcachedClient implements CacheStore {
         ttlRemaining: undefined,
       };
     }
-    const flags = Number(metaFlag(line, 'f') ?? 0);
+    const flags = metaFlagNumber(line, 'f');
     const placeholder = isPlaceholder(line, data);
     const ttl = metaFlag(line, 't');
     return {
@@ -378,21 +379,25 @@ export class MemcachedClient implements CacheStore {
     data?: Buffer,
   ): Promise<T> {
     if (this.closed) return Promise.reject(new CacheClosedError('the client was closed'));
-    let encoded: EncodedKey;
+    let token: string;
+    let binary = '';
     let server: ServerPool;
-    try {
-      encoded = encodeKey(key);
-      server = this.pick(encoded);
-    } catch (error) {
-      return Promise.reject(error);
+    if (this.ring === undefined && typeof key === 'string' && isPlainAsciiString(key)) {
+      // Hot path: one server and a key that goes on the wire as it is.
+      token = key;
+      server = this.servers[0] as ServerPool;
+    } else {
+      try {
+        const encoded = encodeKey(key);
+        server = this.pick(encoded);
+        token = encoded.token;
+        if (encoded.binary) binary = ' b';
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    const binary = encoded.binary ? ' b' : '';
     const tail = flags.length > 0 ? ` ${flags}` : '';
-    const request = new MetaRequest(
-      `${verb} ${encoded.token}${lead}${binary}${tail}`,
-      interpret,
-      data,
-    );
+    const request = new MetaRequest(`${verb} ${token}${lead}${binary}${tail}`, interpret, data);
     server.send(request);
     return request.promise;
   }

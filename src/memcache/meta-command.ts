@@ -74,6 +74,27 @@ export function metaFlag(line: string, flag: string): string | undefined {
   return end === -1 ? line.slice(at + 2) : line.slice(at + 2, end);
 }
 
+/** The numeric token of meta flag `flag` (client flags `f`), 0 when absent; no allocation. */
+export function metaFlagNumber(line: string, flag: string): number {
+  const at = line.indexOf(` ${flag}`);
+  if (at === -1) return 0;
+  let value = 0;
+  for (let i = at + 2; i < line.length; i++) {
+    const digit = line.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const STATUSES = ['VA', 'HD', 'EN', 'NF', 'NS', 'EX', 'MN'];
+
+/** The two-letter meta status of a response line, as a shared constant string. */
+export function statusOf(line: string): string {
+  for (const status of STATUSES) if (line.startsWith(status)) return status;
+  return line.slice(0, 2);
+}
+
 /** True when the response line carries the token-less meta flag `flag` (W, X, Z). */
 export function hasMetaFlag(line: string, flag: string): boolean {
   const at = line.indexOf(` ${flag}`);
@@ -139,7 +160,7 @@ export class MetaRequest<T> extends MetaCommand<T> {
   onResponse(line: string, data: Buffer | undefined): boolean {
     if (line.endsWith(this.opaqueSuffix)) {
       try {
-        this.resolve(this.interpret(line.slice(0, 2), line, data));
+        this.resolve(this.interpret(statusOf(line), line, data));
       } catch (error) {
         this.reject(error instanceof Error ? error : new CacheProtocolError(String(error)));
       }
@@ -170,7 +191,7 @@ export class MetaRequest<T> extends MetaCommand<T> {
       );
     }
     try {
-      this.resolve(this.interpret(line.slice(0, 2), line, data));
+      this.resolve(this.interpret(statusOf(line), line, data));
     } catch (error) {
       this.reject(error instanceof Error ? error : new CacheProtocolError(String(error)));
     }
@@ -270,7 +291,7 @@ export class BatchGetRequest extends MetaCommand<Array<Buffer | undefined>> {
     }
     if (line.startsWith('VA') && data !== undefined && !isPlaceholder(line, data)) {
       this.values[index] = data;
-      this.flags[index] = Number(metaFlag(line, 'f') ?? 0);
+      this.flags[index] = metaFlagNumber(line, 'f');
     }
     return false;
   }
