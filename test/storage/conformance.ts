@@ -743,6 +743,18 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         assert.ok((await s.setItems(user, 'tabs', bsos(1))) > 0);
       });
 
+      it('work a lock body leaves running after the lock ends runs on its own', async (s) => {
+        const user = newUser();
+        let late: Promise<number> | undefined;
+        const locked = await s.withWriteLock(user, 'tabs', async () => {
+          late = sleep(30).then(() => s.setItems(user, 'tabs', [{ id: 'late', payload: 'l' }]));
+          return s.setItems(user, 'tabs', [{ id: 'inside', payload: 'i' }]);
+        });
+        const after = await late!;
+        assert.ok(after > locked, `${after} > ${locked}`);
+        assert.deepEqual((await s.getItemIds(user, 'tabs')).items, ['late', 'inside']);
+      });
+
       it(
         'a failing write-lock body rolls back its writes',
         async (s) => {
