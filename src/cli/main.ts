@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `syncstorage` command. Subcommands are registered in their own files.
 import { Command } from 'commander';
+import { registerLoadtestCommand } from './loadtest-command.js';
 
 const program = new Command()
   .name('syncstorage')
@@ -13,5 +14,7 @@ program
     console.error('serve: the HTTP server is not built yet (issue 6)');
     process.exitCode = 1;
   });
+
+registerLoadtestCommand(program);
 
 await program.parseAsync(process.argv);
