@@ -27,6 +27,8 @@ export interface HeldLock {
    */
   readonly snapshotOnly?: boolean;
   snapshot?: CollectionData;
+  /** The lock ended; work its body left running no longer holds it. */
+  released?: boolean;
 }
 
 type Held = ReadonlyMap<string, HeldLock>;
@@ -39,21 +41,28 @@ export class LockScope {
   }
 
   held(userId: UserId, collection: string): HeldLock | undefined {
-    return this.storage.getStore()?.get(LockScope.id(userId, collection));
+    const lock = this.storage.getStore()?.get(LockScope.id(userId, collection));
+    return lock?.released ? undefined : lock;
   }
 
   /** Run `fn` with `lock` recorded as held (on top of the locks already held). */
   run<T>(userId: UserId, collection: string, lock: HeldLock, fn: () => Promise<T>): Promise<T> {
     const next = new Map(this.storage.getStore() ?? []);
     next.set(LockScope.id(userId, collection), lock);
-    return this.storage.run(next, fn);
+    return this.storage.run(next, async () => {
+      try {
+        return await fn();
+      } finally {
+        lock.released = true;
+      }
+    });
   }
 
   /** Note a write to `collection` in every database lock of this user held now. */
   noteWrite(userId: UserId, collection: string): void {
     const prefix = `${userId}:`;
     for (const [id, lock] of this.storage.getStore() ?? []) {
-      if (id.startsWith(prefix) && !lock.inCache) lock.wrote.add(collection);
+      if (id.startsWith(prefix) && !lock.inCache && !lock.released) lock.wrote.add(collection);
     }
   }
 }
