@@ -92,6 +92,11 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return result;
 }
 
+/** "host:port", with IPv6 hosts in brackets ("[::1]:11211"). */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Parse "host", "host:port", "host:port:weight", "[v6]:port[:weight]". */
 export function parseServer(spec: string | ServerSpec): ResolvedServer {
   if (typeof spec !== 'string') {
@@ -101,7 +106,7 @@ export function parseServer(spec: string | ServerSpec): ResolvedServer {
       weight: positiveInteger('servers[].weight', spec.weight, 1),
     };
   }
-  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?(?::(\d+))?$/.exec(spec.trim());
+  const match = /^(?:\[([^\]\s]+)\]|([^:\s]+))(?::(\d+))?(?::(\d+))?$/.exec(spec.trim());
   if (!match) throw new CacheInputError(`bad server address ${JSON.stringify(spec)}`);
   const host = (match[1] ?? match[2]) as string;
   const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);

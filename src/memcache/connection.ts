@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { formatAddress } from './client-options.js';
 import { CacheClosedError, CacheTimeoutError, CacheUnavailableError } from './errors.js';
 import type { QueuedCommand } from './meta-command.js';
 import { MetaParser } from './meta-parser.js';
@@ -67,7 +68,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
     private readonly health: ConnectionHealth,
   ) {
-    this.address = `${options.host}:${options.port}`;
+    this.address = formatAddress(options.host, options.port);
     this.parser = new MetaParser((line, data) => this.dispatch(line, data));
   }
 

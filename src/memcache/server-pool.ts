@@ -6,6 +6,7 @@
  * once (or the client sends them elsewhere, see `failover`) instead of each
  * waiting for a timeout. When the interval ends, the next request is the probe.
  */
+import { formatAddress } from './client-options.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { CacheUnavailableError } from './errors.js';
 import type { QueuedCommand } from './meta-command.js';
@@ -26,7 +27,7 @@ export class ServerPool {
   private lastError: Error | undefined;
 
   constructor(private readonly options: ServerPoolOptions) {
-    this.address = `${options.host}:${options.port}`;
+    this.address = formatAddress(options.host, options.port);
     const health = {
       failure: (error: Error) => this.onFailure(error),
       success: () => {
