@@ -93,3 +93,55 @@ for (const seed of [1, 2, 3]) {
     await f.storage.close();
   });
 }
+
+for (const seed of [7, 8]) {
+  test(`concurrent writers with flushes and evictions end where the database is (seed ${seed})`, async () => {
+    const f = await cachedFixture();
+    const rnd = random(seed);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+    const user = newUser();
+    const collections = ['meta', 'clients', 'bookmarks'];
+    f.db.hooks.after = async () => {
+      const r = rnd();
+      if (r < 0.05) await f.raw.flush();
+      else if (r < 0.15)
+        await f.raw.delete(`${f.prefix}${user}:${pick(['metadata', 'c:meta', 'c:clients'])}`);
+    };
+    const worker = async (w: number) => {
+      for (let step = 0; step < 30; step++) {
+        const collection = pick(collections);
+        const r = rnd();
+        try {
+          if (r < 0.5) {
+            await f.storage.setItems(user, collection, [
+              { id: pick(['a', 'b', 'c']), payload: `w${w}s${step}` },
+            ]);
+          } else if (r < 0.65) await f.storage.deleteItem(user, collection, pick(['a', 'b', 'c']));
+          else if (r < 0.7) await f.storage.deleteCollection(user, collection);
+          else if (r < 0.85) await f.storage.getItems(user, collection);
+          else await f.storage.getCollectionTimestamps(user);
+        } catch (error) {
+          const name = (error as Error).name;
+          assert.ok(
+            ['ItemNotFoundError', 'CollectionNotFoundError', 'ConflictError'].includes(name),
+            `${name}: ${(error as Error).message}`,
+          );
+        }
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(worker));
+    f.db.hooks.after = undefined;
+    for (const c of collections) {
+      assert.deepEqual(await view(f.storage, user, c), await view(f.db.storage, user, c), c);
+    }
+    assert.deepEqual(
+      await f.storage.getCollectionTimestamps(user),
+      await f.db.storage.getCollectionTimestamps(user),
+    );
+    assert.equal(
+      await f.storage.getStorageTimestamp(user),
+      await f.db.storage.getStorageTimestamp(user),
+    );
+    await f.storage.close();
+  });
+}
