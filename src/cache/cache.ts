@@ -27,6 +27,7 @@ import { hashedStoreKey, internalKey, rawStoreKey } from './key-builder.js';
 import { KeyTracker, trackedIdentity, type TrackedEntry } from './key-tracker.js';
 import { checkLifetime, expiresAt, storeTtl } from './lifetime.js';
 import { StampedeProtection, type Loader } from './stampede.js';
+import { memoSlot, StoreKeyMemo } from './store-key-memo.js';
 
 export interface NamespaceOption {
   /** Namespace of this call; `undefined` = the cache's default, `null` = none. */
@@ -65,6 +66,9 @@ export interface InvalidateOptions extends KeyOptions {
   stale?: boolean;
 }
 
+/** A resolved key now, or later (generations had to be read); undefined while degraded. */
+type Resolution = ResolvedKey | Promise<ResolvedKey | undefined>;
+
 interface ResolvedKey {
   storeKey: string;
   namespace: string | null;
@@ -84,6 +88,9 @@ export class Cache implements Invalidatable {
   private readonly tracker: KeyTracker;
   private readonly stampede: StampedeProtection;
   private readonly rootGenerationKey: string;
+  private readonly namespaceKeys = new Map<string | null, string>();
+  private readonly storeKeys = new StoreKeyMemo();
+  private readonly groupKeys = new Map<string | null, Map<string, string>>();
 
   constructor(options: CacheOptions) {
     this.options = resolveCacheOptions(options);
@@ -114,12 +121,45 @@ export class Cache implements Invalidatable {
   }
 
   /** The value, `null` if `null` was stored, `undefined` on a miss (or while degraded). */
-  async get<T = unknown>(key: unknown, options: KeyOptions = {}): Promise<T | undefined> {
-    const resolved = await this.resolve(key, options);
-    const value =
-      resolved && (await this.guard.run(() => this.store.get<T>(resolved.storeKey), undefined));
-    this.count(value);
-    return value;
+  get<T = unknown>(key: unknown, options: KeyOptions = {}): Promise<T | undefined> {
+    // Not an async function: on the hot path (generations cached) this costs
+    // one promise, the store's, plus the guard's.
+    let resolution: Resolution;
+    try {
+      resolution = this.resolve(key, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (resolution instanceof Promise) {
+      return resolution.then((resolved) => (resolved ? this.read<T>(resolved) : this.miss()));
+    }
+    return this.read<T>(resolution);
+  }
+
+  private read<T>(resolved: ResolvedKey): Promise<T | undefined> {
+    // The guard's work inlined into one `then`: this is the hottest path.
+    let pending: Promise<T | undefined>;
+    try {
+      pending = this.store.get<T>(resolved.storeKey);
+    } catch (err) {
+      pending = Promise.reject(err as Error);
+    }
+    return pending.then(
+      (value) => {
+        this.guard.succeeded();
+        this.count(value);
+        return value;
+      },
+      (err: unknown) => {
+        this.guard.absorb(err);
+        return this.miss();
+      },
+    );
+  }
+
+  private miss(): undefined {
+    this.counters.misses++;
+    return undefined;
   }
 
   /** Values of many keys (aligned with `keys`) in one `getMulti`. */
@@ -162,7 +202,8 @@ export class Cache implements Invalidatable {
     if (!Number.isInteger(grace) || grace < 1) {
       throw new CacheOptionError(`grace must be a positive integer, got ${String(grace)}`);
     }
-    const resolved = await this.resolve(key, options);
+    const resolution = this.resolve(key, options);
+    const resolved = resolution instanceof Promise ? await resolution : resolution;
     if (!resolved) {
       this.counters.misses++;
       this.counters.loaderCalls++;
@@ -352,42 +393,60 @@ export class Cache implements Invalidatable {
     }
   }
 
-  private resolve(key: unknown, options: KeyOptions): Promise<ResolvedKey | undefined> {
+  /**
+   * The store key of `key`. Synchronous when the generations are cached in
+   * process (the hot path: no extra promise per read); `undefined` while degraded.
+   */
+  private resolve(key: unknown, options: KeyOptions): Resolution {
     const namespace = this.namespaceOf(options);
     const groups = groupsOf(options);
     if (options.raw) {
       if (groups.length > 0) throw new CacheKeyError('groups need hashed keys, not raw ones');
       // rawStoreKey refuses a non-string key with a CacheKeyError.
       const storeKey = rawStoreKey(key, namespace);
-      return Promise.resolve({ storeKey, namespace, id: key as string, raw: true, groups });
+      return { storeKey, namespace, id: key as string, raw: true, groups };
     }
     return this.resolveId(encodeKey(key), false, namespace, groups);
   }
 
-  private async resolveId(
+  private resolveId(
     id: string,
     raw: boolean,
     namespace: string | null,
     groups: string[],
-  ): Promise<ResolvedKey | undefined> {
+  ): Resolution {
     if (raw) return { storeKey: rawStoreKey(id, namespace), namespace, id, raw, groups: [] };
-    const generationKeys = [
-      this.rootGenerationKey,
-      this.namespaceGenerationKey(namespace),
-      ...groups.map((group) => this.groupGenerationKey(namespace, group)),
-    ];
-    const generations = await this.readGenerations(generationKeys);
-    if (!generations) return undefined;
-    const [rootGeneration = 0, namespaceGeneration = 0, ...groupGenerations] = generations;
-    const storeKey = hashedStoreKey({
-      version: this.options.version,
-      rootGeneration,
-      namespace,
-      namespaceGeneration,
-      groups: groups.map((group, i) => [group, groupGenerations[i] ?? 0] as const),
-      key: id,
-    });
-    return { storeKey, namespace, id, raw, groups };
+    const generationKeys = [this.rootGenerationKey, this.namespaceGenerationKey(namespace)];
+    for (const group of groups) generationKeys.push(this.groupGenerationKey(namespace, group));
+    const cached = this.generations.peek(generationKeys, this.options.generationCacheMs);
+    if (cached) return this.hashed(id, namespace, groups, cached);
+    return this.readGenerations(generationKeys).then(
+      (generations) => generations && this.hashed(id, namespace, groups, generations),
+    );
+  }
+
+  private hashed(
+    id: string,
+    namespace: string | null,
+    groups: string[],
+    generations: number[],
+  ): ResolvedKey {
+    const rootGeneration = generations[0] ?? 0;
+    const namespaceGeneration = generations[1] ?? 0;
+    const slot = memoSlot(id, groups);
+    let storeKey = this.storeKeys.get(namespace, slot, generations);
+    if (storeKey === undefined) {
+      storeKey = hashedStoreKey({
+        version: this.options.version,
+        rootGeneration,
+        namespace,
+        namespaceGeneration,
+        groups: groups.map((group, i) => [group, generations[i + 2] ?? 0] as const),
+        key: id,
+      });
+      this.storeKeys.set(namespace, slot, generations, storeKey);
+    }
+    return { storeKey, namespace, id, raw: false, groups };
   }
 
   private readGenerations(keys: string[]): Promise<number[] | undefined> {
@@ -416,11 +475,28 @@ export class Cache implements Invalidatable {
   }
 
   private namespaceGenerationKey(namespace: string | null): string {
-    return internalKey('gen', this.options.version, 'ns', namespace);
+    let key = this.namespaceKeys.get(namespace);
+    if (key === undefined) {
+      if (this.namespaceKeys.size >= 1000) this.namespaceKeys.clear();
+      key = internalKey('gen', this.options.version, 'ns', namespace);
+      this.namespaceKeys.set(namespace, key);
+    }
+    return key;
   }
 
   private groupGenerationKey(namespace: string | null, group: string): string {
-    return internalKey('gen', this.options.version, 'group', namespace, group);
+    let keys = this.groupKeys.get(namespace);
+    if (keys === undefined || keys.size >= 1000) {
+      if (this.groupKeys.size >= 1000) this.groupKeys.clear();
+      keys = new Map();
+      this.groupKeys.set(namespace, keys);
+    }
+    let key = keys.get(group);
+    if (key === undefined) {
+      key = internalKey('gen', this.options.version, 'group', namespace, group);
+      keys.set(group, key);
+    }
+    return key;
   }
 
   private namespaceOf(options: NamespaceOption): string | null {
@@ -443,7 +519,12 @@ function checkGroup(group: unknown): string {
   return group;
 }
 
+const NO_GROUPS: string[] = [];
+
 function groupsOf(options: KeyOptions): string[] {
+  if (options.groups === undefined) {
+    return options.group === undefined ? NO_GROUPS : [checkGroup(options.group)];
+  }
   const all = [...(options.groups ?? []), ...(options.group === undefined ? [] : [options.group])];
   return [...new Set(all.map(checkGroup))].sort();
 }

@@ -40,17 +40,35 @@ export class StoreGuard {
     return this.down;
   }
 
-  async run<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    let result: T;
+  run<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    // Plain promise chaining, not async/await: this wraps every store call.
+    let pending: Promise<T>;
     try {
-      result = await operation();
+      pending = operation();
     } catch (err) {
-      if (!isOutage(err)) throw err;
-      this.fail(err);
-      return fallback;
+      pending = Promise.reject(err);
     }
+    return pending.then(
+      (result) => {
+        this.succeeded();
+        return result;
+      },
+      (err: unknown) => {
+        this.absorb(err);
+        return fallback;
+      },
+    );
+  }
+
+  /** For callers chaining the store's promise themselves: a call succeeded. */
+  succeeded(): void {
     if (this.down) this.recover();
-    return result;
+  }
+
+  /** For callers chaining the store's promise themselves: rethrows unless `err` is an outage. */
+  absorb(err: unknown): void {
+    if (!isOutage(err)) throw err;
+    this.fail(err);
   }
 
   private fail(err: CacheError): void {

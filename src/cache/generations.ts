@@ -50,6 +50,18 @@ export class GenerationCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The generations from memory, synchronously, if all are younger than `maxAgeMs`. */
+  peek(keys: readonly string[], maxAgeMs: number): number[] | undefined {
+    const now = this.now();
+    const values: number[] = [];
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (!entry || now - entry.fetchedAt >= maxAgeMs) return undefined;
+      values.push(entry.value);
+    }
+    return values;
+  }
+
   /** Current generations of `keys` (aligned), from memory when younger than `maxAgeMs`. */
   async read(keys: readonly string[], maxAgeMs: number): Promise<number[]> {
     const now = this.now();

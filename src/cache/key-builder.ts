@@ -15,6 +15,7 @@
  * the full key).
  */
 import { createHash } from 'node:crypto';
+import { BoundedMemo } from './bounded-memo.js';
 import { CacheKeyError } from './cache-errors.js';
 import type { CanonicalKey } from './canonical-key.js';
 
@@ -37,16 +38,26 @@ export interface HashedKeyParts {
   key: CanonicalKey;
 }
 
+const storeKeys = new BoundedMemo();
+const internalKeys = new BoundedMemo();
+const hashedKey = (tuple: string): string => 'k' + digest(tuple);
+
 export function hashedStoreKey(parts: HashedKeyParts): string {
-  const tuple = [
-    parts.version,
-    parts.rootGeneration,
-    parts.namespace,
-    parts.namespaceGeneration,
-    parts.groups,
-    parts.key,
-  ];
-  return 'k' + digest(JSON.stringify(tuple));
+  // Parts joined with NUL: every part is JSON text or a number, and JSON
+  // escapes control characters, so no part contains a raw NUL and the join
+  // is unambiguous. Cheaper than JSON.stringify of a tuple on the hot path.
+  let tuple =
+    JSON.stringify(parts.version) +
+    '\0' +
+    parts.rootGeneration +
+    '\0' +
+    JSON.stringify(parts.namespace) +
+    '\0' +
+    parts.namespaceGeneration;
+  for (const [group, generation] of parts.groups) {
+    tuple += '\0' + JSON.stringify(group) + '\0' + generation;
+  }
+  return storeKeys.get(tuple + '\0\0' + parts.key, hashedKey);
 }
 
 export function rawStoreKey(key: unknown, namespace: string | null): string {
@@ -71,7 +82,7 @@ function shorten(full: string): string {
 
 /** Keys of the toolkit's own records (generations, dependency lists, trackers). */
 export function internalKey(kind: 'gen' | 'dep' | 'track', ...parts: unknown[]): string {
-  return kind[0] + digest(JSON.stringify(parts));
+  return internalKeys.get(JSON.stringify([kind, ...parts]), (tuple) => kind[0] + digest(tuple));
 }
 
 function describe(value: unknown): string {
