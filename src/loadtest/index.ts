@@ -8,7 +8,12 @@ export {
 } from './load-options.js';
 export { formatSummary, summarize, type KindLatency, type LoadSummary } from './load-summary.js';
 export { endProgress, progressReporter, type ProgressOutput } from './progress-line.js';
-export { RequestStats, type FailureKey, type SecondBucket } from './request-stats.js';
+export {
+  RequestStats,
+  type FailureEvent,
+  type FailureKey,
+  type SecondBucket,
+} from './request-stats.js';
 export { REQUEST_KINDS, type RequestKind } from './request-kinds.js';
 export { WriteLedger, type LedgerItem, type UserLedger } from './write-ledger.js';
 export { checkCollection, emptyVerdict, type LedgerVerdict } from './ledger-check.js';

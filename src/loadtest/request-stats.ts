@@ -19,6 +19,15 @@ export interface SecondBucket {
   byKey: Record<FailureKey, number>;
 }
 
+export interface FailureEvent {
+  /** Clock time, ms. */
+  at: number;
+  kind: RequestKind;
+  key: FailureKey;
+}
+
+const MAX_FAILURE_LOG = 200_000;
+
 export class RequestStats {
   readonly startedAt: number;
   scenarios = 0;
@@ -31,6 +40,10 @@ export class RequestStats {
   /** Answers that were expected but are not 2xx (meta/global 404 before it is PUT). */
   expectedMisses = 0;
   readonly timeline: SecondBucket[] = [];
+  /** Clock time of the latest unexpected answer; 0 when none. */
+  lastFailureAt = 0;
+  /** Every unexpected answer with its time (the first `MAX_FAILURE_LOG`). */
+  readonly failureLog: FailureEvent[] = [];
 
   constructor(private readonly clock: () => number = Date.now) {
     this.startedAt = clock();
@@ -55,10 +68,14 @@ export class RequestStats {
       this.latency.set(kind, samples);
     }
     samples.add(ms);
-    const bucket = this.bucket(this.clock());
+    const now = this.clock();
+    const bucket = this.bucket(now);
     bucket.requests++;
     if (failure === undefined) return;
     this.failures++;
+    this.lastFailureAt = now;
+    if (this.failureLog.length < MAX_FAILURE_LOG)
+      this.failureLog.push({ at: now, kind, key: failure });
     bucket.failures++;
     bucket.byKey[failure] = (bucket.byKey[failure] ?? 0) + 1;
     let kinds = this.failuresByKey.get(failure);
