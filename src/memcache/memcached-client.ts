@@ -36,57 +36,21 @@ import { ketamaKeyHash, ketamaServerName, KetamaRing } from './ketama-ring.js';
 import { encodeKey, isPlainAsciiString, type EncodedKey } from './key-encoding.js';
 import {
   BatchGetRequest,
-  hasMetaFlag,
-  isPlaceholder,
   type MetaCommand,
-  metaFlag,
-  metaFlagNumber,
   MetaRequest,
   StatsRequest,
   TextRequest,
 } from './meta-command.js';
+import { MetaReplies } from './meta-replies.js';
+import { checkCas, checkCounter, checkTtl } from './request-arguments.js';
 import { ServerPool } from './server-pool.js';
 import { ValueCodec } from './serializer.js';
-
-/** memcached reads TTLs as 32-bit; past 30 days they are absolute Unix times. */
-const MAX_TTL = 0xffffffff;
-/** ma's delta and initial value are unsigned 64-bit; JS numbers stay exact to 2^53. */
-const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
-
-function checkTtl(ttl: number | undefined, name = 'ttl'): number {
-  if (ttl === undefined) return 0;
-  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) {
-    throw new CacheInputError(
-      `${name} must be an integer from 0 to ${MAX_TTL} seconds, got ${ttl}`,
-    );
-  }
-  return ttl;
-}
-
-function checkCounter(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_COUNTER) {
-    throw new CacheInputError(`${name} must be an integer from 0 to 2^53-1, got ${value}`);
-  }
-  return value;
-}
-
-function checkCas(cas: CasToken): CasToken {
-  if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
-    throw new CacheInputError(`cas must be an unsigned 64-bit bigint, got ${String(cas)}`);
-  }
-  return cas;
-}
-
-function casOf(line: string): CasToken | undefined {
-  const token = metaFlag(line, 'c');
-  return token === undefined ? undefined : BigInt(token);
-}
 
 type StoreMode = 'S' | 'E' | 'R' | 'A' | 'P';
 
 export class MemcachedClient implements CacheStore {
   private readonly options: ResolvedOptions;
-  private readonly codec: ValueCodec;
+  private readonly replies: MetaReplies;
   private readonly servers: ServerPool[];
   private readonly ring: KetamaRing | undefined;
   private readonly isAlive = (index: number): boolean =>
@@ -95,7 +59,7 @@ export class MemcachedClient implements CacheStore {
 
   constructor(options: MemcachedClientOptions) {
     this.options = resolveOptions(options);
-    this.codec = new ValueCodec(this.options.serializer);
+    this.replies = new MetaReplies(new ValueCodec(this.options.serializer));
     this.servers = this.options.servers.map(
       (server) =>
         new ServerPool({
@@ -130,11 +94,11 @@ export class MemcachedClient implements CacheStore {
   }
 
   get<T = unknown>(key: CacheKey): Promise<T | undefined> {
-    return this.meta(key, 'mg', '', 'v f', this.readValue) as Promise<T | undefined>;
+    return this.meta(key, 'mg', '', 'v f', this.replies.value) as Promise<T | undefined>;
   }
 
   gets<T = unknown>(key: CacheKey): Promise<ValueWithCas<T> | undefined> {
-    return this.meta(key, 'mg', '', 'v f c', this.readValueWithCas) as Promise<
+    return this.meta(key, 'mg', '', 'v f c', this.replies.valueWithCas) as Promise<
       ValueWithCas<T> | undefined
     >;
   }
@@ -160,7 +124,10 @@ export class MemcachedClient implements CacheStore {
       for (let j = 0; j < values.length; j++) {
         const data = values[j];
         if (data !== undefined) {
-          results[batch.positions[j] as number] = this.codec.decode(data, request.flagsAt(j)) as T;
+          results[batch.positions[j] as number] = this.replies.codec.decode(
+            data,
+            request.flagsAt(j),
+          ) as T;
         }
       }
     });
@@ -199,7 +166,7 @@ export class MemcachedClient implements CacheStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.meta(key, 'md', '', flags, this.readDone);
+    return this.meta(key, 'md', '', flags, this.replies.done);
   }
 
   incr(key: CacheKey, delta = 1, options?: CounterOptions): Promise<number | undefined> {
@@ -212,7 +179,7 @@ export class MemcachedClient implements CacheStore {
 
   touch(key: CacheKey, ttl: number): Promise<boolean> {
     try {
-      return this.meta(key, 'mg', '', `T${checkTtl(ttl)}`, this.readDone);
+      return this.meta(key, 'mg', '', `T${checkTtl(ttl)}`, this.replies.done);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -220,7 +187,7 @@ export class MemcachedClient implements CacheStore {
 
   getAndTouch<T = unknown>(key: CacheKey, ttl: number): Promise<T | undefined> {
     try {
-      return this.meta(key, 'mg', '', `v f T${checkTtl(ttl)}`, this.readValue) as Promise<
+      return this.meta(key, 'mg', '', `v f T${checkTtl(ttl)}`, this.replies.value) as Promise<
         T | undefined
       >;
     } catch (error) {
@@ -238,9 +205,13 @@ export class MemcachedClient implements CacheStore {
       // protocol.txt meta "N(token)": vivify on miss; "R(token)": win the recache
       // when the TTL is below the token; W/X/Z come back as flags. N/R go before
       // t: memcached applies flags in order, and t should see the vivified TTL.
-      return this.meta(key, 'mg', '', `N${vivify}${recache} v f c t`, this.readLease) as Promise<
-        LeaseResult<T>
-      >;
+      return this.meta(
+        key,
+        'mg',
+        '',
+        `N${vivify}${recache} v f c t`,
+        this.replies.lease,
+      ) as Promise<LeaseResult<T>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -249,7 +220,7 @@ export class MemcachedClient implements CacheStore {
   invalidate(key: CacheKey, ttl: number): Promise<boolean> {
     // protocol.txt meta delete "I": mark stale instead of removing; "T" sets its TTL.
     try {
-      return this.meta(key, 'md', '', `I T${checkTtl(ttl)}`, this.readDone);
+      return this.meta(key, 'md', '', `I T${checkTtl(ttl)}`, this.replies.done);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -285,69 +256,6 @@ export class MemcachedClient implements CacheStore {
     this.closed = true;
     await Promise.all(this.servers.map((server) => server.close()));
   }
-
-  // ---- response interpreters (shared, so a request allocates no closure) ----
-
-  private readonly readValue = (
-    status: string,
-    line: string,
-    data: Buffer | undefined,
-  ): unknown => {
-    if (status === 'VA' && data !== undefined) {
-      if (isPlaceholder(line, data)) return undefined;
-      return this.codec.decode(data, metaFlagNumber(line, 'f'));
-    }
-    if (status === 'EN') return undefined;
-    throw new CacheProtocolError(`unexpected answer to mg: ${line}`);
-  };
-
-  private readonly readValueWithCas = (
-    status: string,
-    line: string,
-    data: Buffer | undefined,
-  ): ValueWithCas<unknown> | undefined => {
-    if (status === 'EN' || (data !== undefined && isPlaceholder(line, data))) return undefined;
-    const value = this.readValue(status, line, data);
-    return { value, cas: casOf(line) ?? 0n };
-  };
-
-  /** HD is yes; NS (not stored), EX (CAS mismatch), NF/EN (missing) are no. */
-  private readonly readDone = (status: string, line: string): boolean => {
-    if (status === 'HD') return true;
-    if (status === 'NS' || status === 'EX' || status === 'NF' || status === 'EN') return false;
-    throw new CacheProtocolError(`unexpected answer: ${line}`);
-  };
-
-  private readonly readLease = (
-    status: string,
-    line: string,
-    data: Buffer | undefined,
-  ): LeaseResult<unknown> => {
-    const win = hasMetaFlag(line, 'W');
-    const stale = hasMetaFlag(line, 'X');
-    const winnerPending = hasMetaFlag(line, 'Z');
-    if (status === 'EN' || data === undefined) {
-      return {
-        value: undefined,
-        cas: undefined,
-        win,
-        stale,
-        winnerPending,
-        ttlRemaining: undefined,
-      };
-    }
-    const flags = metaFlagNumber(line, 'f');
-    const placeholder = isPlaceholder(line, data);
-    const ttl = metaFlag(line, 't');
-    return {
-      value: placeholder ? undefined : this.codec.decode(data, flags),
-      cas: casOf(line),
-      win,
-      stale,
-      winnerPending,
-      ttlRemaining: ttl === undefined ? undefined : Number(ttl),
-    };
-  };
 
   // ---- plumbing ----
 
@@ -413,7 +321,7 @@ export class MemcachedClient implements CacheStore {
     let data: Buffer;
     try {
       const ttl = checkTtl(options?.ttl);
-      const encoded = this.codec.encode(value);
+      const encoded = this.replies.codec.encode(value);
       data = encoded.data;
       this.checkSize(data);
       flags = `T${ttl} F${encoded.flags}`;
@@ -422,7 +330,7 @@ export class MemcachedClient implements CacheStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.meta(key, 'ms', ` ${data.length}`, flags, this.readDone, data);
+    return this.meta(key, 'ms', ` ${data.length}`, flags, this.replies.done, data);
   }
 
   private storeRaw(key: CacheKey, raw: string | Buffer, mode: 'A' | 'P'): Promise<boolean> {
@@ -431,12 +339,12 @@ export class MemcachedClient implements CacheStore {
       if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) {
         throw new CacheInputError('append/prepend data must be a string or a Buffer');
       }
-      data = this.codec.encodeRaw(raw);
+      data = this.replies.codec.encodeRaw(raw);
       this.checkSize(data);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.meta(key, 'ms', ` ${data.length}`, `M${mode}`, this.readDone, data);
+    return this.meta(key, 'ms', ` ${data.length}`, `M${mode}`, this.replies.done, data);
   }
 
   private checkSize(data: Buffer): void {
@@ -463,18 +371,8 @@ export class MemcachedClient implements CacheStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.meta(key, 'ma', '', flags, this.readCounter);
+    return this.meta(key, 'ma', '', flags, this.replies.counter);
   }
-
-  private readonly readCounter = (
-    status: string,
-    line: string,
-    data: Buffer | undefined,
-  ): number | undefined => {
-    if (status === 'VA' && data !== undefined) return Number(data.toString('latin1').trim());
-    if (status === 'NF' || status === 'NS' || status === 'EX') return undefined;
-    throw new CacheProtocolError(`unexpected answer to ma: ${line}`);
-  };
 
   /** Run one request per server; results keyed by "host:port". */
   private async everyServer<T>(build: () => MetaCommand<T>): Promise<Record<string, T>> {
