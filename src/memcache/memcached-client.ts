@@ -8,6 +8,16 @@
  *
  * Every method returns a promise and never throws synchronously; failures are
  * the typed errors of `errors.ts`.
+ *
+ * - Keys: printable ASCII keys up to 250 bytes go as they are; other keys up to
+ *   186 bytes go base64 (meta flag `b`), byte for byte; longer ones are stored
+ *   under a SHA-256 of the key (see `key-encoding.ts` for the exact, collision-
+ *   free mapping). No key can inject a command.
+ * - Values: Buffers as they are (client flags 3), strings as UTF-8 (1), anything
+ *   else through the serializer (JSON, 2); flags 0 and unknown flags read as
+ *   Buffers. Values over `maxValueSize` are refused before a byte is sent.
+ * - Requests are pipelined: everything issued in one tick leaves in one write
+ *   per connection, and answers are matched in order and by opaque token.
  */
 import type {
   CacheKey,
