@@ -41,6 +41,7 @@ export function bsoUpserts(
   collectionId: number,
   items: readonly BsoInput[],
   timestamp: number,
+  bulkRows: 'values' | 'arrays' = 'values',
 ): Statement[] {
   const nowSeconds = Math.floor(timestamp / 1000);
   const groups = new Map<string, BsoInput[]>();
@@ -82,6 +83,33 @@ export function bsoUpserts(
     }
     const conflict = `DO UPDATE SET ${updates.join(', ')}`;
     const conflictParams: SqlValue[] = Array.from({ length: expiredChecks }, () => nowSeconds);
+    const ttlOf = (item: BsoInput) =>
+      item.ttl === undefined ? MAX_TTL : expiryOf(item.ttl, nowSeconds);
+    const conflictClause = ` ON CONFLICT (userid, collection, id) ${conflict}`;
+    if (bulkRows === 'arrays') {
+      const payloads = group.map((item) => item.payload ?? '');
+      statements.push({
+        sql:
+          `INSERT INTO ${table} (userid, collection, id, sortindex, modified, payload, payload_size, ttl)
+           SELECT CAST(? AS BIGINT), CAST(? AS INTEGER), u.id, u.sortindex, CAST(? AS BIGINT),
+             u.payload, u.payload_size, u.ttl
+           FROM unnest(CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]),
+             CAST(? AS INTEGER[]), CAST(? AS BIGINT[])) AS u(id, sortindex, payload, payload_size, ttl)` +
+          conflictClause,
+        params: [
+          userId,
+          collectionId,
+          timestamp,
+          group.map((item) => item.id),
+          group.map((item) => item.sortindex ?? null),
+          payloads,
+          payloads.map((payload) => Buffer.byteLength(payload, 'utf8')),
+          group.map(ttlOf),
+          ...conflictParams,
+        ],
+      });
+      continue;
+    }
     for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
       const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
       const params: SqlValue[] = [];
@@ -95,14 +123,14 @@ export function bsoUpserts(
           timestamp,
           payload,
           Buffer.byteLength(payload, 'utf8'),
-          item.ttl === undefined ? MAX_TTL : expiryOf(item.ttl, nowSeconds),
+          ttlOf(item),
         );
       }
       statements.push({
         sql:
           `INSERT INTO ${table} (userid, collection, id, sortindex, modified, payload, payload_size, ttl) VALUES ` +
           chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
-          ` ON CONFLICT (userid, collection, id) ${conflict}`,
+          conflictClause,
         params: [...params, ...conflictParams],
       });
     }

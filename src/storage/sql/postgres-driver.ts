@@ -34,6 +34,8 @@ export const postgresDialect: SqlDialect = Object.freeze({
   forUpdate: 'FOR UPDATE',
   rowAddress: 'ctid',
   readNeedsSnapshotQuery: false,
+  writableCte: true,
+  bulkRows: 'arrays',
   // Two servers starting at once would race on CREATE TABLE IF NOT EXISTS.
   migrationLock: 'SELECT pg_advisory_xact_lock(7402519043)',
 });

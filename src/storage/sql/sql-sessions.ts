@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConflictError, LockEscalationError } from '../errors.js';
 import { nowMs } from '../timestamps.js';
 import type { CollectionRegistry } from './collection-registry.js';
+import type { Statement } from './bso-upsert.js';
 import type { SqlDriver, SqlExecutor, SqlLease } from './sql-types.js';
 
 export type LockMode = 'read' | 'write';
@@ -298,15 +299,26 @@ export class SqlSessions {
     }
   }
 
-  /** Set the collection's timestamp to the session's; marks the session as written. */
-  async touch(session: Session, userId: number, collectionId: number): Promise<number> {
-    await session.executor.run(
-      `INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, ?)
-       ON CONFLICT (userid, collection) DO UPDATE SET last_modified = excluded.last_modified`,
-      [userId, collectionId, session.timestamp],
-    );
+  /** The statement that sets the collection's timestamp to the session's. */
+  touchStatement(session: Session, userId: number, collectionId: number): Statement {
+    return {
+      sql: `INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, ?)
+            ON CONFLICT (userid, collection) DO UPDATE SET last_modified = excluded.last_modified`,
+      params: [userId, collectionId, session.timestamp],
+    };
+  }
+
+  /** Record that `touchStatement` ran (inside another statement). */
+  touched(session: Session, userId: number, collectionId: number): number {
     session.wrote = true;
     session.touched.add(lockKey(userId, collectionId));
     return session.timestamp;
+  }
+
+  /** Set the collection's timestamp to the session's; marks the session as written. */
+  async touch(session: Session, userId: number, collectionId: number): Promise<number> {
+    const { sql, params } = this.touchStatement(session, userId, collectionId);
+    await session.executor.run(sql, params);
+    return this.touched(session, userId, collectionId);
   }
 }

@@ -5,8 +5,9 @@
  * (kysely's dialect-adapter idea), instead of `if (driver === …)` in queries.
  */
 
-/** What we bind as query parameters. */
-export type SqlValue = string | number | null;
+/** What we bind as query parameters (arrays only where the dialect says `bulkRows: 'arrays'`). */
+export type SqlScalar = string | number | null;
+export type SqlValue = SqlScalar | readonly SqlScalar[];
 
 /** One row as the driver returns it. */
 export type SqlRow = Record<string, unknown>;
@@ -41,6 +42,14 @@ export interface SqlDialect {
   readonly rowAddress: string;
   /** Whether a read transaction must run a first statement to pin its snapshot (SQLite WAL). */
   readonly readNeedsSnapshotQuery: boolean;
+  /**
+   * How many rows go into one statement: a multi-row `VALUES` list, or
+   * (PostgreSQL) one array parameter per column through `unnest`, which
+   * keeps the statement text and its parse cost the same for any row count.
+   */
+  readonly bulkRows: 'values' | 'arrays';
+  /** `WITH x AS (INSERT …) INSERT …`: one round trip writes items and the collection timestamp. */
+  readonly writableCte: boolean;
   /** Run first in the migration transaction so two servers starting at once take turns. */
   readonly migrationLock: string | null;
 }

@@ -51,6 +51,8 @@ export const sqliteDialect: SqlDialect = Object.freeze({
   forUpdate: '',
   rowAddress: 'rowid',
   readNeedsSnapshotQuery: true,
+  writableCte: false,
+  bulkRows: 'values',
   // BEGIN IMMEDIATE already excludes other writers.
   migrationLock: null,
 });
