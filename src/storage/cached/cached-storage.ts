@@ -29,11 +29,13 @@ import type {
 import { CacheKeys } from './cache-keys.js';
 import { CacheLocks } from './cache-lock.js';
 import { CacheOnlyManager } from './cache-only-manager.js';
+import { CollectionLocks } from './collection-locks.js';
+import { UserTotals } from './user-totals.js';
 import { CachedManager } from './cached-manager.js';
 import type { CollectionManager, WriteBase } from './collection-manager.js';
 import { payloadBytes } from './collection-data.js';
 import { GuardedCache, isCacheError, isCacheOutage } from './guarded-cache.js';
-import { type HeldLock, LockScope, type LockMode } from './lock-scope.js';
+import { LockScope } from './lock-scope.js';
 import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
 import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { UncachedManager } from './uncached-manager.js';
@@ -59,7 +61,8 @@ export class CachedStorage implements SyncStorage {
   private readonly cache: GuardedCache;
   private readonly metadata: MetadataStore;
   private readonly scope = new LockScope();
-  private readonly locks: CacheLocks;
+  private readonly locks: CollectionLocks;
+  private readonly totals: UserTotals;
   private readonly cached = new Map<string, CachedManager>();
   private readonly cacheOnly = new Map<string, CacheOnlyManager>();
   /** Users whose current write met a cache failure (invalidated after the write). */
@@ -77,13 +80,26 @@ export class CachedStorage implements SyncStorage {
       this.cache,
       this.keys,
       {
-        collectionTimestamps: (userId) => this.sourceTimestamps(userId),
+        collectionTimestamps: (userId) => this.totals.sourceTimestamps(userId),
         storageTimestamp: (userId) => this.inner.getStorageTimestamp(userId),
       },
       clock,
       lockTtl,
     );
-    this.locks = new CacheLocks(this.cache, this.keys, lockTtl, clock);
+    this.totals = new UserTotals({
+      storage: this.inner,
+      metadata: this.metadata,
+      cacheOnly: this.cacheOnly,
+    });
+    this.locks = new CollectionLocks({
+      storage: this.inner,
+      cache: this.cache,
+      scope: this.scope,
+      mutexes: new CacheLocks(this.cache, this.keys, lockTtl, clock),
+      cached: this.options.cachedCollections,
+      cacheOnly: this.options.cacheOnlyCollections,
+      cacheLocks: this.options.cacheLocks,
+    });
     for (const name of this.options.cachedCollections) {
       this.cached.set(
         name,
@@ -146,82 +162,18 @@ export class CachedStorage implements SyncStorage {
     }
   }
 
-  /** Database timestamps, with cache-only collections taken from the cache. */
-  private async sourceTimestamps(userId: UserId): Promise<Record<string, number>> {
-    const timestamps = await this.inner.getCollectionTimestamps(userId);
-    for (const [name, manager] of this.cacheOnly) {
-      delete timestamps[name];
-      const data = await manager.read(userId);
-      if (data) timestamps[name] = data.modified;
-    }
-    return timestamps;
-  }
-
   // --- Locks.
 
   async withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
-    return this.lock('read', userId, collection, fn);
+    checkUserId(userId);
+    checkCollection(collection);
+    return this.locks.run('read', userId, collection, fn);
   }
 
   async withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
-    return this.lock('write', userId, collection, fn);
-  }
-
-  private async lock<T>(
-    mode: LockMode,
-    userId: UserId,
-    collection: string,
-    fn: () => Promise<T>,
-  ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    const held = this.scope.held(userId, collection);
-    if (held) {
-      if (mode === 'write' && held.mode === 'read') {
-        if (!held.inCache) return this.inner.withWriteLock(userId, collection, fn);
-        throw new LockEscalationError(
-          `cannot take the write lock on ${collection} inside its read lock`,
-        );
-      }
-      return fn();
-    }
-    if (mode === 'read' && this.cached.has(collection)) {
-      // A cached collection is read from one consistent snapshot (see
-      // HeldLock.snapshotOnly): no database transaction, no SQL on a hit.
-      const lock: HeldLock = { mode, inCache: true, snapshotOnly: true, wrote: new Set() };
-      return this.scope.run(userId, collection, lock, fn);
-    }
-    const isCacheOnly = this.cacheOnly.has(collection);
-    if (this.options.cacheLocks || isCacheOnly) {
-      const lock: HeldLock = { mode, inCache: true, wrote: new Set() };
-      let entered = false;
-      try {
-        return await this.locks.run(userId, collection, () => {
-          entered = true;
-          return this.scope.run(userId, collection, lock, fn);
-        });
-      } catch (error) {
-        if (entered || !isCacheError(error)) throw error;
-        if (isCacheOnly) {
-          throw new StorageUnavailableError(
-            `collection ${collection} is kept only in the cache, which is unavailable`,
-            { cause: error },
-          );
-        }
-        // The cache is down: the database lock is as good.
-      }
-    }
-    const lock: HeldLock = { mode, inCache: false, wrote: new Set() };
-    const run = () => this.scope.run(userId, collection, lock, fn);
-    try {
-      return await (mode === 'read'
-        ? this.inner.withReadLock(userId, collection, run)
-        : this.inner.withWriteLock(userId, collection, run));
-    } catch (error) {
-      // seed bug: the cache kept what a rolled-back transaction wrote.
-      if (lock.wrote.size > 0) await this.cache.noteUnrecordedWrite(userId);
-      throw error;
-    }
+    return this.locks.run('write', userId, collection, fn);
   }
 
   // --- Writes: dirty mark, write, outcome (seed 000 `_mark_collection_dirty`).
@@ -295,51 +247,10 @@ export class CachedStorage implements SyncStorage {
 
   // --- The whole storage of a user.
 
-  /** Timestamps from the metadata; dirty ones from their source, written back when safe. */
-  private async resolveTimestamps(
-    userId: UserId,
-  ): Promise<{ collections: Record<string, number>; storage: number }> {
-    const snapshot = await this.metadata.read(userId);
-    const m = snapshot.metadata;
-    const collections: Record<string, number> = {};
-    const truths: Record<string, number | undefined> = {};
-    for (const [name, ts] of Object.entries(m.collections)) {
-      if (ts !== null) {
-        collections[name] = ts;
-        continue;
-      }
-      try {
-        const manager = this.cacheOnly.get(name);
-        const truth = manager
-          ? await manager.getTimestamp(userId)
-          : await this.inner.getCollectionTimestamp(userId, name);
-        collections[name] = truth;
-        truths[name] = truth;
-      } catch (error) {
-        if (!(error instanceof CollectionNotFoundError)) throw error;
-        truths[name] = undefined;
-      }
-    }
-    let storage = m.modified;
-    let storageTruth: number | undefined;
-    if (storage === null) {
-      storageTruth = await this.inner.getStorageTimestamp(userId);
-      storage = Math.max(m.floor, storageTruth, ...Object.values(collections));
-    }
-    if (Object.keys(truths).length > 0 || storageTruth !== undefined) {
-      try {
-        await this.metadata.heal(userId, snapshot, truths, storageTruth);
-      } catch (error) {
-        if (!isCacheError(error)) throw error;
-      }
-    }
-    return { collections, storage };
-  }
-
   async getStorageTimestamp(userId: UserId): Promise<number> {
     checkUserId(userId);
     return this.orDatabase(
-      async () => (await this.resolveTimestamps(userId)).storage,
+      async () => (await this.totals.resolveTimestamps(userId)).storage,
       () => this.inner.getStorageTimestamp(userId),
     );
   }
@@ -347,7 +258,7 @@ export class CachedStorage implements SyncStorage {
   async getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
     checkUserId(userId);
     return this.orDatabase(
-      async () => (await this.resolveTimestamps(userId)).collections,
+      async () => (await this.totals.resolveTimestamps(userId)).collections,
       async () => {
         // Cache-only collections cannot be known without the cache.
         const timestamps = await this.inner.getCollectionTimestamps(userId);
@@ -357,28 +268,9 @@ export class CachedStorage implements SyncStorage {
     );
   }
 
-  /** Database figures with the cache-only collections' own (left out while the cache is down). */
-  private async withCacheOnlyUsage(
-    userId: UserId,
-    fromDatabase: Record<string, number>,
-    pick: (usage: { count: number; size: number }) => number,
-  ): Promise<Record<string, number>> {
-    const result = { ...fromDatabase };
-    for (const [name, manager] of this.cacheOnly) {
-      delete result[name];
-      try {
-        const usage = await manager.usage(userId);
-        if (usage) result[name] = pick(usage);
-      } catch (error) {
-        if (!isCacheError(error)) throw error;
-      }
-    }
-    return result;
-  }
-
   async getCollectionCounts(userId: UserId): Promise<Record<string, number>> {
     checkUserId(userId);
-    return this.withCacheOnlyUsage(
+    return this.totals.withCacheOnlyUsage(
       userId,
       await this.inner.getCollectionCounts(userId),
       (u) => u.count,
@@ -387,7 +279,7 @@ export class CachedStorage implements SyncStorage {
 
   async getCollectionSizes(userId: UserId): Promise<Record<string, number>> {
     checkUserId(userId);
-    const sizes = await this.withCacheOnlyUsage(
+    const sizes = await this.totals.withCacheOnlyUsage(
       userId,
       await this.inner.getCollectionSizes(userId),
       (u) => u.size,
@@ -402,18 +294,6 @@ export class CachedStorage implements SyncStorage {
     return sizes;
   }
 
-  private async recalculateTotalSize(userId: UserId): Promise<number> {
-    let size = await this.inner.getTotalSize(userId, true);
-    if (this.cacheOnly.size === 0) return size;
-    // A database row of a collection that is now cache-only is not served.
-    const dbSizes = await this.inner.getCollectionSizes(userId);
-    for (const [name, manager] of this.cacheOnly) {
-      size -= dbSizes[name] ?? 0;
-      size += (await manager.usage(userId))?.size ?? 0;
-    }
-    return size;
-  }
-
   async getTotalSize(userId: UserId, recalculate = false): Promise<number> {
     checkUserId(userId);
     return this.orDatabase(
@@ -422,7 +302,7 @@ export class CachedStorage implements SyncStorage {
         const age = Math.floor(this.options.clock() / 1000) - m.last_size_recalc;
         // seed bug: a rebuilt entry reported size 0 until a recalculation was asked for.
         if (m.last_size_recalc === 0 || (recalculate && age > SIZE_RECALCULATION_SECONDS)) {
-          const size = await this.recalculateTotalSize(userId);
+          const size = await this.totals.recalculateTotalSize(userId);
           await this.metadata.storeSize(userId, size);
           return size;
         }
@@ -473,7 +353,7 @@ export class CachedStorage implements SyncStorage {
     // Reading all cached timestamps is cheaper than one from the database (seed 000).
     return this.orDatabase(
       async () => {
-        const ts = (await this.resolveTimestamps(userId)).collections[collection];
+        const ts = (await this.totals.resolveTimestamps(userId)).collections[collection];
         if (ts === undefined) throw new CollectionNotFoundError(collection);
         return ts;
       },
