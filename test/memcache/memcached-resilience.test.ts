@@ -52,7 +52,8 @@ describe('resilience', () => {
       servers: [`127.0.0.1:${port}`],
       failureLimit: 3,
       retryInterval: 60_000,
-      reconnectDelay: 200,
+      reconnectDelay: 5000,
+      maxReconnectDelay: 5000,
     });
     try {
       const connects = await countConnects(async () => {

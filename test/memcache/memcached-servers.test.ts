@@ -78,7 +78,7 @@ describe('three memcached servers', () => {
 describe('a port that refuses connections', () => {
   test('calls fail with CacheUnavailableError within the connect timeout, never hang', async () => {
     const port = await freePort();
-    const client = new MemcachedClient({ servers: [`127.0.0.1:${port}`], connectTimeout: 300 });
+    const client = new MemcachedClient({ servers: [`127.0.0.1:${port}`], connectTimeout: 1000 });
     try {
       const started = Date.now();
       const results = await Promise.allSettled([
@@ -91,11 +91,11 @@ describe('a port that refuses connections', () => {
         assert.equal(result.status, 'rejected');
         assert.ok((result as PromiseRejectedResult).reason instanceof CacheUnavailableError);
       }
-      assert.ok(elapsed < 300, `failed after ${elapsed} ms`);
+      assert.ok(elapsed < 1000, `failed after ${elapsed} ms`);
       // Marked dead now: the next call fails at once without touching the network.
       const again = Date.now();
       await assert.rejects(client.get('a'), CacheUnavailableError);
-      assert.ok(Date.now() - again < 50);
+      assert.ok(Date.now() - again < 200);
     } finally {
       await client.close();
     }
@@ -134,7 +134,7 @@ describe('a port that refuses connections', () => {
 describe('a server killed and restarted mid-run', () => {
   test('requests fail fast while it is dead, then recover after the retry interval', async () => {
     const server = await startMemcached();
-    const retryInterval = 400;
+    const retryInterval = 1500;
     const client = new MemcachedClient({
       servers: [server.address],
       retryInterval,
@@ -150,7 +150,7 @@ describe('a server killed and restarted mid-run', () => {
       // While dead: fail fast, no connection attempts.
       const started = Date.now();
       for (let i = 0; i < 50; i++) await assert.rejects(client.get('k'), CacheUnavailableError);
-      assert.ok(Date.now() - started < 200, 'dead server fails fast');
+      assert.ok(Date.now() - started < 1000, 'dead server fails fast');
       await server.start();
       // Still inside the retry interval: still failing fast though the server is back.
       await assert.rejects(client.get('k'), /marked dead/);
