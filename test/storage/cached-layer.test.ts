@@ -7,7 +7,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Metadata } from '../../src/storage/cached/index.js';
 import { CachedStorage } from '../../src/storage/cached/index.js';
-import { LockEscalationError, StorageInputError } from '../../src/storage/errors.js';
+import {
+  CollectionNotFoundError,
+  LockEscalationError,
+  StorageInputError,
+} from '../../src/storage/errors.js';
 import { cachedFixture, newUser } from './cached-setup.js';
 
 describe('cached layer: keys and metadata', () => {
@@ -292,6 +296,19 @@ describe('cached layer: dirty marks and cache-only batches', () => {
     f.db.calls.length = 0;
     await f.storage.getCollectionTimestamps(user);
     assert.deepEqual(f.db.calls, []);
+    await f.storage.close();
+  });
+
+  test('an evicted cache-only collection is forgotten by the metadata on the next read', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
+    const t = await f.storage.setItems(user, 'tabs', [{ id: 't', payload: 't' }]);
+    await f.raw.delete(`${f.prefix}${user}:c:tabs`); // evicted
+    assert.ok('tabs' in (await f.storage.getCollectionTimestamps(user)));
+    await assert.rejects(f.storage.getItems(user, 'tabs'), CollectionNotFoundError);
+    assert.deepEqual(Object.keys(await f.storage.getCollectionTimestamps(user)), ['bookmarks']);
+    assert.equal(await f.storage.getStorageTimestamp(user), t, 'never goes back');
     await f.storage.close();
   });
 

@@ -371,11 +371,41 @@ export class CachedStorage implements SyncStorage {
     checkUserId(userId);
     checkFindOptions(options);
     const manager = this.manager(collection);
+    if (manager instanceof CacheOnlyManager) {
+      return this.readCacheOnly(userId, manager, () => manager.getItems(userId, options));
+    }
     if (manager.kind !== 'cached') return manager.getItems(userId, options);
     return this.orDatabase(
       () => manager.getItems(userId, options),
       () => this.inner.getItems(userId, collection, options),
     );
+  }
+
+  /**
+   * A cache-only collection that the metadata lists but the cache no longer
+   * has (evicted under memory pressure) is forgotten, so info/collections
+   * stops listing what cannot be read.
+   */
+  private async readCacheOnly<T>(
+    userId: UserId,
+    manager: CacheOnlyManager,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof CollectionNotFoundError) {
+        try {
+          const snapshot = await this.metadata.read(userId);
+          if (!(await manager.read(userId))) {
+            await this.metadata.forget(userId, snapshot, manager.collection);
+          }
+        } catch (cacheError) {
+          if (!isCacheError(cacheError)) throw cacheError;
+        }
+      }
+      throw error;
+    }
   }
 
   async getItemIds(
@@ -442,6 +472,9 @@ export class CachedStorage implements SyncStorage {
     checkUserId(userId);
     checkItemId(id);
     const manager = this.manager(collection);
+    if (manager instanceof CacheOnlyManager) {
+      return this.readCacheOnly(userId, manager, () => manager.getItem(userId, id));
+    }
     if (manager.kind !== 'cached') return manager.getItem(userId, id);
     return this.orDatabase(
       () => manager.getItem(userId, id),

@@ -306,6 +306,24 @@ export class MetadataStore {
     if (changed) await this.cache.cas(key, m, snapshot.cas);
   }
 
+  /**
+   * Drop a clean collection whose data vanished (a cache-only entry evicted),
+   * if the metadata is still as read in `snapshot`. The storage timestamp
+   * keeps its value: it never goes back.
+   */
+  async forget(userId: UserId, snapshot: MetadataSnapshot, collection: string): Promise<void> {
+    const ts = snapshot.metadata.collections[collection];
+    if (snapshot.cas === undefined || typeof ts !== 'number') return;
+    const m = snapshot.metadata;
+    const next: Metadata = {
+      ...m,
+      collections: withoutKey(m.collections, collection),
+      floor: Math.max(m.floor, ts),
+    };
+    next.modified = storageModified(next);
+    await this.cache.cas(this.keys.metadata(userId), next, snapshot.cas);
+  }
+
   /** Store a freshly computed total size (best effort). */
   async storeSize(userId: UserId, size: number): Promise<void> {
     const key = this.keys.metadata(userId);
