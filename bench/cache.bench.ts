@@ -98,6 +98,11 @@ async function main(): Promise<void> {
       ['namespaced get', () => cache.get(next(), { namespace: 'users' })],
       ['grouped get', () => cache.get(next(), { group: 'profiles' })],
       ['getOrSet hit', () => cache.getOrSet(`loaded:${next()}`, () => VALUE)],
+      // The store call under getOrSet (meta mg with N/R/t/c), to tell its cost from ours.
+      [
+        'raw client lease hit',
+        () => client.lease(`raw:${next()}`, { vivifyTtl: 30, recacheThreshold: 30 }),
+      ],
       [
         'set with 3 dependencies',
         () => {

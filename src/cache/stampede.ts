@@ -2,7 +2,7 @@
  * `getOrSet` with stampede protection — the seed's MintCache idea (serve the
  * stale value while one caller regenerates), done atomically by the store:
  *
- * 1. In-process, callers of one key share one attempt (`SingleFlight`).
+ * 1. In-process, callers of one key share one attempt (a map of flights).
  * 2. Across processes, `store.lease` (meta `mg` with `N`/`R`, see memcached's
  *    MetaCommands guide, "Serve stale"): on a miss it vivifies a placeholder
  *    living `grace` seconds and makes exactly one caller the winner (`W`);
@@ -31,7 +31,7 @@ import { SingleFlight } from './single-flight.js';
 
 export type Loader<T> = () => T | Promise<T>;
 
-export interface StampedeCall<T> {
+export interface StampedeCall<T, C> {
   storeKey: string;
   loader: Loader<T>;
   /** Store TTL of a written entry (lifetime + grace, or 0). */
@@ -40,15 +40,16 @@ export interface StampedeCall<T> {
   grace: number;
   /** XFetch weight; 0 disables early recomputation. */
   beta: number;
-  /** Called after the winner's write landed (dependencies, key tracking). */
-  afterWrite: (value: T) => Promise<void>;
+  /** Passed to the protection's `afterWrite` once the winner's write landed. */
+  context: C;
 }
 
 const DEGRADED = Symbol('degraded');
 const MAX_DURATIONS = 1000;
 
-export class StampedeProtection {
-  private readonly flights = new SingleFlight<unknown>();
+export class StampedeProtection<C> {
+  /** In-process single-flight of getOrSet attempts, by store key. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly refreshes = new SingleFlight<unknown>();
   private readonly durations = new Map<string, number>();
 
@@ -58,24 +59,44 @@ export class StampedeProtection {
     private readonly counters: CacheCounters,
     private readonly now: () => number,
     private readonly random: () => number,
+    /** Bookkeeping after a write (dependencies, key tracking): one function, no closure per call. */
+    private readonly afterWrite: (context: C) => Promise<unknown>,
   ) {}
 
-  getOrSet<T>(call: StampedeCall<T>): Promise<T> {
-    return this.flights.run(call.storeKey, () => this.attempt(call)) as Promise<T>;
+  getOrSet<T>(call: StampedeCall<T, C>): Promise<T> {
+    const pending = this.inflight.get(call.storeKey);
+    if (pending) return pending as Promise<T>;
+    const attempt = this.leaseLoop(call);
+    this.inflight.set(call.storeKey, attempt);
+    return attempt;
   }
 
-  private async attempt<T>(call: StampedeCall<T>): Promise<T> {
+  private async leaseLoop<T>(call: StampedeCall<T, C>): Promise<T> {
+    try {
+      // The first statement awaits, so this runs after getOrSet registered the flight.
+      return await this.leaseUntilDone(call);
+    } finally {
+      this.inflight.delete(call.storeKey);
+    }
+  }
+
+  private async leaseUntilDone<T>(call: StampedeCall<T, C>): Promise<T> {
     const deadline = this.now() + call.grace * 1000;
+    const options = {
+      vivifyTtl: call.grace,
+      recacheThreshold: call.ttl === 0 ? undefined : call.grace,
+    };
     let pause = 5;
     for (;;) {
-      const lease = await this.guard.run<LeaseResult<T> | typeof DEGRADED>(
-        () =>
-          this.store.lease<T>(call.storeKey, {
-            vivifyTtl: call.grace,
-            recacheThreshold: call.ttl === 0 ? undefined : call.grace,
-          }),
-        DEGRADED,
-      );
+      // The guard inlined (no closure per call): this is getOrSet's hit path.
+      let lease: LeaseResult<T> | typeof DEGRADED;
+      try {
+        lease = await this.store.lease<T>(call.storeKey, options);
+        this.guard.succeeded();
+      } catch (err) {
+        this.guard.absorb(err);
+        lease = DEGRADED;
+      }
       if (lease === DEGRADED) {
         this.counters.misses++;
         return this.load(call);
@@ -99,7 +120,7 @@ export class StampedeProtection {
     }
   }
 
-  private async recompute<T>(call: StampedeCall<T>, lease: LeaseResult<T>): Promise<T> {
+  private async recompute<T>(call: StampedeCall<T, C>, lease: LeaseResult<T>): Promise<T> {
     if (lease.value === undefined) this.counters.misses++;
     let value: T;
     try {
@@ -117,7 +138,7 @@ export class StampedeProtection {
     return value;
   }
 
-  private async load<T>(call: StampedeCall<T>): Promise<T> {
+  private async load<T>(call: StampedeCall<T, C>): Promise<T> {
     this.counters.loaderCalls++;
     const started = this.now();
     try {
@@ -131,7 +152,7 @@ export class StampedeProtection {
   }
 
   private async writeBack<T>(
-    call: StampedeCall<T>,
+    call: StampedeCall<T, C>,
     value: T,
     cas: CasToken | undefined,
   ): Promise<void> {
@@ -146,14 +167,14 @@ export class StampedeProtection {
     );
     if (!written) return;
     this.counters.sets++;
-    await call.afterWrite(value);
+    await this.afterWrite(call.context);
   }
 
   private async release(key: string, cas: CasToken): Promise<void> {
     await this.guard.run(() => this.store.delete(key, { cas }), false);
   }
 
-  private maybeRefreshEarly<T>(call: StampedeCall<T>, lease: LeaseResult<T>): void {
+  private maybeRefreshEarly<T>(call: StampedeCall<T, C>, lease: LeaseResult<T>): void {
     if (call.beta <= 0 || call.ttl === 0 || lease.ttlRemaining === undefined) return;
     if (lease.ttlRemaining < 0) return;
     const delta = this.durations.get(call.storeKey);
