@@ -16,8 +16,8 @@ import { Cache } from '../src/cache/index.js';
 import { MemcachedClient } from '../src/memcache/index.js';
 import { startMemcached } from '../test/support/memcached-server.js';
 
-const SLICES = Number(process.env.BENCH_SLICES ?? 10);
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 100);
+const SLICES = Number(process.env.BENCH_SLICES ?? 20);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 50);
 const CONCURRENCIES = [1, 32];
 const VALUE = { id: 42, name: 'a cached record', tags: ['x', 'y', 'z'], body: 'v'.repeat(60) };
 const TARGET = 1.3;
