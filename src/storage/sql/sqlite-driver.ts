@@ -7,6 +7,10 @@
  *   covers another process writing the same file.
  * - Read sessions use their own connections. In WAL mode each read
  *   transaction sees one snapshot, so a reader never sees half a batch.
+ * - SQLite's busy wait blocks the thread. Between processes (a server and
+ *   the purge command) waits are as short as the other's statements; two
+ *   storages on one file in one process would stall each other up to
+ *   `busyTimeoutMs`, so open one storage per file per process.
  * - `:memory:` databases exist per connection, so there everything (reads
  *   too) goes through the single connection and its mutex.
  *
