@@ -1,26 +1,35 @@
 /**
- * The shared CacheStore conformance suite against a real memcached (Debian's,
- * started on a free loopback port). memcached's clock ticks once a second, so
- * the suite's expiry tests sleep instead of moving a fake clock.
+ * The shared CacheStore conformance suite against real memcached (Debian's,
+ * started on free loopback ports): one server, and a ketama ring of three so
+ * the multi-server paths (getMulti split per server, stats/version/flush on
+ * every server) pass the same contract. memcached's clock ticks once a second,
+ * so the suite's expiry tests sleep instead of moving a fake clock.
  */
 import { after, before } from 'node:test';
 import { MemcachedClient } from '../../src/memcache/index.js';
 import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
 import { registerStoreConformance } from './store-conformance.js';
 
-let server: MemcachedServer;
+const servers: MemcachedServer[] = [];
 before(async () => {
-  server = await startMemcached();
+  for (let i = 0; i < 3; i++) servers.push(await startMemcached());
 });
 after(async () => {
-  await server?.stop();
+  await Promise.all(servers.map((server) => server.stop()));
 });
+
+async function clientOf(addresses: string[]): Promise<MemcachedClient> {
+  const client = new MemcachedClient({ servers: addresses });
+  await client.flush();
+  return client;
+}
 
 registerStoreConformance({
   name: 'MemcachedClient (real memcached)',
-  createStore: async () => {
-    const client = new MemcachedClient({ servers: [server.address] });
-    await client.flush();
-    return client;
-  },
+  createStore: () => clientOf([(servers[0] as MemcachedServer).address]),
+});
+
+registerStoreConformance({
+  name: 'MemcachedClient (three real memcached, ketama)',
+  createStore: () => clientOf(servers.map((server) => server.address)),
 });
