@@ -1,7 +1,10 @@
 /**
  * Collection names with fixed ids, as server-syncstorage's
- * `STANDARD_COLLECTIONS` (1–11) extended by syncstorage-rs (12, 13). Other
- * names get ids from `FIRST_CUSTOM_COLLECTION_ID` on.
+ * `STANDARD_COLLECTIONS` (1–11) extended by syncstorage-rs (12 addresses,
+ * 13 creditcards). Other names get ids from `FIRST_CUSTOM_COLLECTION_ID` on:
+ * 100 as the Python server (syncstorage-rs uses 101), so an old database's
+ * custom ids stay where they are. Where an old database already holds one of
+ * these names under another id, its row wins (see sql-schema.ts).
  */
 export const STANDARD_COLLECTIONS: ReadonlyMap<string, number> = new Map([
   ['clients', 1],
