@@ -4,7 +4,8 @@
  * the tests do), each with a real memcached and with the in-process store:
  *
  * - info/collections (`getCollectionTimestamps`) of a user with 5 collections;
- * - a read of a cached 50-item collection (`getItems(user, 'clients')`);
+ * - a read of a cached 50-item collection (`getItems(user, 'clients')`), and
+ *   the same as the HTTP GET route does it (read lock, timestamp, items);
  * - best of 3 interleaved rounds of 2,000 calls each, over 50 users;
  * - SQL statements per cache hit, counted by a wrapper around the SQL
  *   driver's executors (target: 0).
@@ -116,6 +117,15 @@ async function runBackend(
     const scenarios: Array<[string, (s: SyncStorage, u: number) => Promise<unknown>]> = [
       ['info/collections', (s, u) => s.getCollectionTimestamps(u)],
       [`read ${ITEMS}-item clients`, (s, u) => s.getItems(u, 'clients')],
+      // What the HTTP GET route does: a read lock, the timestamp, the items.
+      [
+        `GET ${ITEMS}-item clients`,
+        (s, u) =>
+          s.withReadLock(u, 'clients', async () => [
+            await s.getCollectionTimestamp(u, 'clients'),
+            await s.getItems(u, 'clients'),
+          ]),
+      ],
     ];
     for (const [scenario, op] of scenarios) {
       // The database alone (the same call on the SQL storage) and the cached
