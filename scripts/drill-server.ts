@@ -24,13 +24,16 @@ const { values } = parseArgs({
     memcached: { type: 'string' },
     'retry-interval': { type: 'string', default: '2000' },
     port: { type: 'string', default: '0' },
+    // FULL (the default) fsyncs every commit; NORMAL survives a process crash, not a power cut.
+    'sqlite-synchronous': { type: 'string', default: 'FULL' },
   },
 });
 
 const secret = process.env.SYNC_MASTER_SECRET;
 if (!secret) throw new Error('set SYNC_MASTER_SECRET');
 
-const sql = await openSqlStorage({ url: values.database });
+const synchronous = values['sqlite-synchronous'] === 'NORMAL' ? 'NORMAL' : 'FULL';
+const sql = await openSqlStorage({ url: values.database, sqlite: { synchronous } });
 let storage: SyncStorage = sql;
 if (values.memcached) {
   storage = createCachedStorage({
@@ -51,3 +54,13 @@ const app = buildApp({ storage, config: { masterSecret: secret } });
 await app.listen({ host: '127.0.0.1', port: Number(values.port) });
 const address = app.server.address();
 process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+
+// A clean stop on SIGTERM/SIGINT (a crash is SIGKILL), so `--cpu-prof` profiles get written.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void app
+      .close()
+      .then(() => storage.close())
+      .finally(() => process.exit(0));
+  });
+}
