@@ -134,7 +134,16 @@ export class StampedeProtection<C> {
       if (lease.cas !== undefined) await this.release(call.storeKey, lease.cas);
       throw err;
     }
-    await this.writeBack(call, value, lease.cas);
+    try {
+      await this.writeBack(call, value, lease.cas);
+    } catch {
+      // A value the store refuses (ValueTooLargeError, …) is still the caller's
+      // answer: serve it uncached, and free the placeholder for the next caller.
+      this.counters.errors++;
+      if (lease.cas !== undefined && lease.value === undefined) {
+        await this.release(call.storeKey, lease.cas);
+      }
+    }
     return value;
   }
 

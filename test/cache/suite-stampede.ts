@@ -120,6 +120,18 @@ export function registerStampedeTests(ctx: ToolkitContext): void {
       assert.equal(await ctx.isolatedCache().get('k', { group: 'g' }), 'new');
     });
 
+    test('a loaded value the store refuses to hold is still returned, uncached', async () => {
+      const cache = ctx.cache();
+      const huge = 'x'.repeat(2 * 1024 * 1024);
+      assert.equal(await cache.getOrSet('big', () => huge), huge);
+      assert.equal(await cache.get('big'), undefined);
+      assert.equal(
+        await cache.getOrSet('big', () => 'small'),
+        'small',
+        'the placeholder was freed',
+      );
+    });
+
     test('a winner that dies holds the others back no longer than the grace window', async () => {
       const cache = ctx.cache({ grace: 1 });
       const storeKey = (await cache.storeKey('orphan')) as string;
