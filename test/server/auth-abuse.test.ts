@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHarness, MASTER_SECRET, type Harness } from './support/server-harness.js';
+import { createHarness, type Harness } from './support/server-harness.js';
 import { injectTransport, SyncClient } from '../support/sync-client.js';
 import { decodeUrlsafe, encodeUrlsafe } from '../../src/server/auth/base64url.js';
 
