@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemcachedClient } from '../../src/memcache/index.js';
-import { CacheProtocolError } from '../../src/memcache/errors.js';
+import { CacheProtocolError, CacheTimeoutError } from '../../src/memcache/errors.js';
 import type { Metadata } from '../../src/storage/cached/index.js';
 import { ConflictError, StorageUnavailableError } from '../../src/storage/errors.js';
 import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
@@ -166,6 +166,24 @@ describe('cached layer: cache unreachable (chaos)', () => {
     assert.deepEqual(await payloads(f, user, 'meta'), ['a=new']);
     assert.equal(await f.storage.getCollectionTimestamp(user, 'meta'), t1);
     assert.ok(f.logs.some((l) => l.level === 'info' && /reachable again/.test(l.message)));
+    await f.storage.close();
+  });
+
+  test('a cache that times out is treated as down; a lock taken as the cache comes back is not lost', async () => {
+    const f = await cachedFixture({ cacheLocks: true });
+    const user = newUser();
+    await f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'old' }]);
+    await payloads(f, user, 'clients');
+    const undo = f.chaos.rule(() => new CacheTimeoutError('chaos: too slow'));
+    await f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'new' }]);
+    assert.deepEqual(await payloads(f, user, 'clients'), ['a=new']);
+    undo();
+    // The first cache call after the outage is a lock: taken once, released once.
+    await f.storage.withWriteLock(user, 'bookmarks', async () => {
+      await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
+    });
+    assert.equal(await f.raw.get(`${f.prefix}${user}:lock:bookmarks`), undefined);
+    assert.deepEqual(await payloads(f, user, 'clients'), ['a=new']);
     await f.storage.close();
   });
 

@@ -159,6 +159,9 @@ export class GuardedCache {
 
   private async call<T>(op: () => Promise<T>): Promise<T> {
     if (this.recovering) await this.recovering.catch(() => undefined);
+    // Coming back from an outage: purge what may be stale before anything
+    // is read or written (the deletes double as the reachability probe).
+    if (this.down && this.writtenWhileDown.size > 0) await this.recover();
     let result: T;
     try {
       result = await op();
@@ -166,13 +169,7 @@ export class GuardedCache {
       if (isCacheOutage(error)) this.markDown(error);
       throw error;
     }
-    if (this.down) {
-      // First success after an outage: purge what may be stale, then answer
-      // afresh (the value just read may be one of the stale ones).
-      const hadWrites = this.writtenWhileDown.size > 0;
-      await this.recover();
-      if (hadWrites) return op();
-    }
+    if (this.down) this.markUp();
     return result;
   }
 
@@ -186,6 +183,13 @@ export class GuardedCache {
     );
   }
 
+  private markUp(): void {
+    if (!this.down || this.writtenWhileDown.size > 0) return;
+    this.down = false;
+    this.overflowed = false;
+    this.logger.info('cached storage: cache reachable again');
+  }
+
   private recover(): Promise<void> {
     this.recovering ??= (async () => {
       try {
@@ -193,9 +197,10 @@ export class GuardedCache {
           for (const key of this.keysOf(userId)) await this.store.delete(key);
           this.writtenWhileDown.delete(userId);
         }
-        this.down = false;
-        this.overflowed = false;
-        this.logger.info('cached storage: cache reachable again');
+        this.markUp();
+      } catch (error) {
+        if (isCacheOutage(error)) this.markDown(error);
+        throw error;
       } finally {
         this.recovering = undefined;
       }
