@@ -11,7 +11,7 @@
  * - degraded mode: store outages never throw at the caller (`degraded-mode.ts`).
  */
 import type { CacheStore } from '../memcache/cache-store.js';
-import { CacheKeyError, CacheOptionError, KeyTrackingDisabledError } from './cache-errors.js';
+import { CacheOptionError, KeyTrackingDisabledError } from './cache-errors.js';
 import {
   resolveCacheOptions,
   type CacheOptions,
@@ -19,29 +19,21 @@ import {
 } from './cache-options.js';
 import type { Invalidatable } from './cache-registry.js';
 import { emptyCounters, type CacheCounters, type CacheStatistics } from './cache-stats.js';
-import { decodeKey, encodeKey } from './canonical-key.js';
+import { decodeKey } from './canonical-key.js';
 import { StoreGuard } from './degraded-mode.js';
 import { DependencyIndex, type DependentEntry } from './dependencies.js';
 import { GenerationCache } from './generations.js';
-import { hashedStoreKey, internalKey, rawStoreKey } from './key-builder.js';
+import {
+  checkGroup,
+  KeyResolver,
+  type KeyOptions,
+  type NamespaceOption,
+  type Resolution,
+  type ResolvedKey,
+} from './key-resolver.js';
 import { KeyTracker, trackedIdentity, type TrackedEntry } from './key-tracker.js';
 import { checkLifetime, expiresAt, storeTtl } from './lifetime.js';
 import { StampedeProtection, type Loader } from './stampede.js';
-import { memoSlot, StoreKeyMemo } from './store-key-memo.js';
-
-export interface NamespaceOption {
-  /** Namespace of this call; `undefined` = the cache's default, `null` = none. */
-  namespace?: string | null;
-}
-
-export interface KeyOptions extends NamespaceOption {
-  /** Use the string key verbatim (namespace prepended) instead of hashing it. */
-  raw?: boolean;
-  /** A group the entry belongs to (see `invalidateGroup`). Not for raw keys. */
-  group?: string;
-  /** Several groups; combined with `group`. */
-  groups?: readonly string[];
-}
 
 export interface WriteOptions extends KeyOptions {
   /** Seconds; 0 = never expires. Default: the cache's `lifetime`. */
@@ -73,17 +65,7 @@ interface WriteContext {
   dependencies: readonly unknown[];
 }
 
-/** A resolved key now, or later (generations had to be read); undefined while degraded. */
-type Resolution = ResolvedKey | Promise<ResolvedKey | undefined>;
-
-interface ResolvedKey {
-  storeKey: string;
-  namespace: string | null;
-  /** Canonical key, or the raw key string. */
-  id: string;
-  raw: boolean;
-  groups: string[];
-}
+export type { KeyOptions, NamespaceOption } from './key-resolver.js';
 
 export class Cache implements Invalidatable {
   readonly options: ResolvedCacheOptions;
@@ -94,10 +76,7 @@ export class Cache implements Invalidatable {
   private readonly dependencies: DependencyIndex;
   private readonly tracker: KeyTracker;
   private readonly stampede: StampedeProtection<WriteContext>;
-  private readonly rootGenerationKey: string;
-  private readonly namespaceKeys = new Map<string | null, string>();
-  private readonly storeKeys = new StoreKeyMemo();
-  private readonly groupKeys = new Map<string | null, Map<string, string>>();
+  private readonly resolver: KeyResolver;
 
   constructor(options: CacheOptions) {
     this.options = resolveCacheOptions(options);
@@ -115,7 +94,7 @@ export class Cache implements Invalidatable {
       this.options.random,
       (context) => this.afterWrite(context.resolved, context.lifetime, context.dependencies),
     );
-    this.rootGenerationKey = internalKey('gen', version, 'root');
+    this.resolver = new KeyResolver(this.options, this.generations, this.guard);
   }
 
   /** Seconds an entry lives by default (3600 unless configured). */
@@ -134,7 +113,7 @@ export class Cache implements Invalidatable {
     // one promise, the store's, plus the guard's.
     let resolution: Resolution;
     try {
-      resolution = this.resolve(key, options);
+      resolution = this.resolver.resolve(key, options);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -177,7 +156,7 @@ export class Cache implements Invalidatable {
     keys: readonly unknown[],
     options: KeyOptions = {},
   ): Promise<Array<T | undefined>> {
-    const resolved = await Promise.all(keys.map((key) => this.resolve(key, options)));
+    const resolved = await Promise.all(keys.map((key) => this.resolver.resolve(key, options)));
     if (resolved.some((r) => r === undefined)) {
       this.counters.misses += keys.length;
       return keys.map(() => undefined);
@@ -212,7 +191,7 @@ export class Cache implements Invalidatable {
     if (!Number.isInteger(grace) || grace < 1) {
       throw new CacheOptionError(`grace must be a positive integer, got ${String(grace)}`);
     }
-    const resolution = this.resolve(key, options);
+    const resolution = this.resolver.resolve(key, options);
     const resolved = resolution instanceof Promise ? await resolution : resolution;
     if (!resolved) {
       this.counters.misses++;
@@ -233,7 +212,7 @@ export class Cache implements Invalidatable {
   /** Remove one entry (or mark it stale). Resolves whether an entry was there. */
   async invalidate(key: unknown, options: InvalidateOptions = {}): Promise<boolean> {
     this.counters.invalidations++;
-    const resolved = await this.resolve(key, options);
+    const resolved = await this.resolver.resolve(key, options);
     if (!resolved) return false;
     const removed = await this.guard.run(
       () =>
@@ -255,15 +234,18 @@ export class Cache implements Invalidatable {
     this.counters.invalidations++;
     const key =
       'namespace' in options
-        ? this.namespaceGenerationKey(options.namespace ?? null)
-        : this.rootGenerationKey;
+        ? this.resolver.namespaceGenerationKey(options.namespace ?? null)
+        : this.resolver.rootGenerationKey;
     await this.guard.run(() => this.generations.bump(key), 0);
   }
 
   /** O(1): every entry set with this group (in the namespace) becomes unreachable. */
   async invalidateGroup(group: string, options: NamespaceOption = {}): Promise<void> {
     this.counters.invalidations++;
-    const key = this.groupGenerationKey(this.namespaceOf(options), checkGroup(group));
+    const key = this.resolver.groupGenerationKey(
+      this.resolver.namespaceOf(options),
+      checkGroup(group),
+    );
     await this.guard.run(() => this.generations.bump(key), 0);
   }
 
@@ -273,7 +255,7 @@ export class Cache implements Invalidatable {
     options: NamespaceOption = {},
   ): Promise<void> {
     this.counters.invalidations++;
-    const namespace = this.namespaceOf(options);
+    const namespace = this.resolver.namespaceOf(options);
     const removed = await this.guard.run(
       () => this.dependencies.invalidate(namespace, dependencies),
       [] as DependentEntry[],
@@ -285,7 +267,7 @@ export class Cache implements Invalidatable {
 
   /** Store keys currently listed under a dependency (for inspection and tests). */
   async dependents(dependency: unknown, options: NamespaceOption = {}): Promise<string[]> {
-    const namespace = this.namespaceOf(options);
+    const namespace = this.resolver.namespaceOf(options);
     return this.guard.run(() => this.dependencies.dependents(namespace, dependency), []);
   }
 
@@ -297,12 +279,14 @@ export class Cache implements Invalidatable {
    */
   async keys(namespace: string | null = this.options.namespace): Promise<unknown[]> {
     if (!this.options.trackKeys) throw new KeyTrackingDisabledError();
-    const recordKey = await this.trackerKey(namespace, false);
+    const recordKey = await this.resolver.trackerKey(namespace, false);
     if (!recordKey) return [];
-    const recordKeys = [recordKey, this.rawTrackerKey(namespace)];
+    const recordKeys = [recordKey, this.resolver.rawTrackerKey(namespace)];
     const entries = await this.guard.run(() => this.tracker.list(recordKeys), []);
     const resolved = await Promise.all(
-      entries.map((entry) => this.resolveId(entry.k, entry.r === 1, namespace, entry.g ?? [])),
+      entries.map((entry) =>
+        this.resolver.resolveId(entry.k, entry.r === 1, namespace, entry.g ?? []),
+      ),
     );
     const live = resolved.filter((r): r is ResolvedKey => r !== undefined);
     if (live.length !== entries.length) return [];
@@ -314,7 +298,7 @@ export class Cache implements Invalidatable {
 
   /** The key the store sees for `key` (what the seed's `set` returned); undefined while degraded. */
   async storeKey(key: unknown, options: KeyOptions = {}): Promise<string | undefined> {
-    return (await this.resolve(key, options))?.storeKey;
+    return (await this.resolver.resolve(key, options))?.storeKey;
   }
 
   /** Per-server store statistics and this cache's counters. */
@@ -342,7 +326,7 @@ export class Cache implements Invalidatable {
       throw new CacheOptionError('undefined cannot be cached (it reads as a miss); store null');
     }
     const lifetime = checkLifetime(options.lifetime ?? this.options.lifetime);
-    const resolved = await this.resolve(key, options);
+    const resolved = await this.resolver.resolve(key, options);
     if (!resolved) return false;
     const ttl = storeTtl(lifetime, this.options.clock());
     const stored = await this.guard.run(
@@ -381,7 +365,7 @@ export class Cache implements Invalidatable {
       }
     }
     if (this.options.trackKeys) {
-      const recordKey = await this.trackerKey(resolved.namespace, resolved.raw);
+      const recordKey = await this.resolver.trackerKey(resolved.namespace, resolved.raw);
       if (recordKey) await this.guard.run(() => this.tracker.track(recordKey, tracked), false);
     }
     return true;
@@ -394,147 +378,17 @@ export class Cache implements Invalidatable {
     for (const raw of [false, true]) {
       const some = entries.filter((entry) => (entry.r === 1) === raw);
       if (some.length === 0) continue;
-      const recordKey = await this.trackerKey(namespace, raw);
+      const recordKey = await this.resolver.trackerKey(namespace, raw);
       if (!recordKey) return;
       const identities = new Set(some.map(trackedIdentity));
       await this.guard.run(() => this.tracker.untrack(recordKey, identities), false);
     }
   }
 
-  /**
-   * The store key of `key`. Synchronous when the generations are cached in
-   * process (the hot path: no extra promise per read); `undefined` while degraded.
-   */
-  private resolve(key: unknown, options: KeyOptions): Resolution {
-    const namespace = this.namespaceOf(options);
-    const groups = groupsOf(options);
-    if (options.raw) {
-      if (groups.length > 0) throw new CacheKeyError('groups need hashed keys, not raw ones');
-      // rawStoreKey refuses a non-string key with a CacheKeyError.
-      const storeKey = rawStoreKey(key, namespace);
-      return { storeKey, namespace, id: key as string, raw: true, groups };
-    }
-    return this.resolveId(encodeKey(key), false, namespace, groups);
-  }
-
-  private resolveId(
-    id: string,
-    raw: boolean,
-    namespace: string | null,
-    groups: string[],
-  ): Resolution {
-    if (raw) return { storeKey: rawStoreKey(id, namespace), namespace, id, raw, groups: [] };
-    const generationKeys = [this.rootGenerationKey, this.namespaceGenerationKey(namespace)];
-    for (const group of groups) generationKeys.push(this.groupGenerationKey(namespace, group));
-    const cached = this.generations.peek(generationKeys, this.options.generationCacheMs);
-    if (cached) return this.hashed(id, namespace, groups, cached);
-    return this.readGenerations(generationKeys).then(
-      (generations) => generations && this.hashed(id, namespace, groups, generations),
-    );
-  }
-
-  private hashed(
-    id: string,
-    namespace: string | null,
-    groups: string[],
-    generations: number[],
-  ): ResolvedKey {
-    const rootGeneration = generations[0] ?? 0;
-    const namespaceGeneration = generations[1] ?? 0;
-    const slot = memoSlot(id, groups);
-    let storeKey = this.storeKeys.get(namespace, slot, generations);
-    if (storeKey === undefined) {
-      storeKey = hashedStoreKey({
-        version: this.options.version,
-        rootGeneration,
-        namespace,
-        namespaceGeneration,
-        groups: groups.map((group, i) => [group, generations[i + 2] ?? 0] as const),
-        key: id,
-      });
-      this.storeKeys.set(namespace, slot, generations, storeKey);
-    }
-    return { storeKey, namespace, id, raw: false, groups };
-  }
-
-  private readGenerations(keys: string[]): Promise<number[] | undefined> {
-    return this.guard.run<number[] | undefined>(
-      () => this.generations.read(keys, this.options.generationCacheMs),
-      undefined,
-    );
-  }
-
-  /**
-   * The tracking record of a namespace's hashed keys changes with the
-   * generations, so invalidateAll empties it in O(1); raw keys live outside
-   * the generations and keep a record of their own.
-   */
-  private async trackerKey(namespace: string | null, raw: boolean): Promise<string | undefined> {
-    if (raw) return this.rawTrackerKey(namespace);
-    const generations = await this.readGenerations([
-      this.rootGenerationKey,
-      this.namespaceGenerationKey(namespace),
-    ]);
-    return generations && internalKey('track', this.options.version, namespace, ...generations);
-  }
-
-  private rawTrackerKey(namespace: string | null): string {
-    return internalKey('track', this.options.version, namespace, 'raw');
-  }
-
-  private namespaceGenerationKey(namespace: string | null): string {
-    let key = this.namespaceKeys.get(namespace);
-    if (key === undefined) {
-      if (this.namespaceKeys.size >= 1000) this.namespaceKeys.clear();
-      key = internalKey('gen', this.options.version, 'ns', namespace);
-      this.namespaceKeys.set(namespace, key);
-    }
-    return key;
-  }
-
-  private groupGenerationKey(namespace: string | null, group: string): string {
-    let keys = this.groupKeys.get(namespace);
-    if (keys === undefined || keys.size >= 1000) {
-      if (this.groupKeys.size >= 1000) this.groupKeys.clear();
-      keys = new Map();
-      this.groupKeys.set(namespace, keys);
-    }
-    let key = keys.get(group);
-    if (key === undefined) {
-      key = internalKey('gen', this.options.version, 'group', namespace, group);
-      keys.set(group, key);
-    }
-    return key;
-  }
-
-  private namespaceOf(options: NamespaceOption): string | null {
-    const namespace = options.namespace === undefined ? this.options.namespace : options.namespace;
-    if (namespace !== null && typeof namespace !== 'string') {
-      throw new CacheKeyError(`a namespace must be a string or null, got ${typeof namespace}`);
-    }
-    return namespace;
-  }
-
   private count(value: unknown): void {
     if (value === undefined) this.counters.misses++;
     else this.counters.hits++;
   }
-}
-
-function checkGroup(group: unknown): string {
-  if (typeof group !== 'string')
-    throw new CacheKeyError(`a group name must be a string, got ${typeof group}`);
-  return group;
-}
-
-const NO_GROUPS: string[] = [];
-
-function groupsOf(options: KeyOptions): string[] {
-  if (options.groups === undefined) {
-    return options.group === undefined ? NO_GROUPS : [checkGroup(options.group)];
-  }
-  const all = [...(options.groups ?? []), ...(options.group === undefined ? [] : [options.group])];
-  return [...new Set(all.map(checkGroup))].sort();
 }
 
 function trackedEntry(resolved: ResolvedKey, expiry: number): TrackedEntry {
