@@ -126,7 +126,12 @@ try {
         `seconds to recover:       ${seconds(recoverMs)} after memcached returned (retry interval ${seconds(RETRY_INTERVAL_MS)} s)`,
         `successes after recovery: ${after} requests`,
         `503s per second of run:   ${timeline}`,
-        ...forbidden.slice(0, 10).map((f) => `  ${seconds(f.at - started)} s ${f.kind}: ${f.key}`),
+        ...forbidden
+          .slice(0, 10)
+          .map(
+            (f) =>
+              `  ${seconds(f.at - started)} s ${f.kind} uid ${f.uid}: ${f.key} after ${Math.round(f.ms)} ms`,
+          ),
         outageAnswers.length === 0 ? '  the outage was not observed: no 503 on tabs' : '',
       ].join('\n') + '\n',
     );

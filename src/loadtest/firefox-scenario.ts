@@ -108,7 +108,7 @@ export class FirefoxScenario {
     let failure: FailureKey | undefined;
     if (!expect.includes(res.status)) failure = failureKey(res);
     else if (check) failure = check(res);
-    this.options.stats.record(kind, res.ms, failure);
+    this.options.stats.record(kind, res.ms, failure, user.session.uid);
     return { res, ok: failure === undefined };
   }
 

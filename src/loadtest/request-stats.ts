@@ -24,6 +24,10 @@ export interface FailureEvent {
   at: number;
   kind: RequestKind;
   key: FailureKey;
+  /** The simulated user, when known. */
+  uid?: number;
+  /** Latency of the failed request, ms. */
+  ms: number;
 }
 
 const MAX_FAILURE_LOG = 200_000;
@@ -60,7 +64,7 @@ export class RequestStats {
   }
 
   /** One finished request. `failure` is set when the outcome was unexpected. */
-  record(kind: RequestKind, ms: number, failure?: FailureKey): void {
+  record(kind: RequestKind, ms: number, failure?: FailureKey, uid?: number): void {
     this.requests++;
     let samples = this.latency.get(kind);
     if (!samples) {
@@ -75,7 +79,7 @@ export class RequestStats {
     this.failures++;
     this.lastFailureAt = now;
     if (this.failureLog.length < MAX_FAILURE_LOG)
-      this.failureLog.push({ at: now, kind, key: failure });
+      this.failureLog.push({ at: now, kind, key: failure, uid, ms });
     bucket.failures++;
     bucket.byKey[failure] = (bucket.byKey[failure] ?? 0) + 1;
     let kinds = this.failuresByKey.get(failure);
