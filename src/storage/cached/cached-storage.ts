@@ -34,7 +34,7 @@ import { UserTotals } from './user-totals.js';
 import { CachedManager } from './cached-manager.js';
 import type { CollectionManager, WriteBase } from './collection-manager.js';
 import { payloadBytes } from './collection-data.js';
-import { GuardedCache, isCacheError, isCacheOutage } from './guarded-cache.js';
+import { GuardedCache, isCacheError } from './guarded-cache.js';
 import { LockScope } from './lock-scope.js';
 import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
 import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -146,7 +146,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   private noteCacheTrouble(userId: UserId, error: unknown): void {
-    if (isCacheOutage(error)) this.troubled.add(userId);
+    if (isCacheError(error)) this.troubled.add(userId);
   }
 
   /** Try the cache; on any cache failure, answer from the database. */
