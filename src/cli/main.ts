@@ -1,20 +1,34 @@
 #!/usr/bin/env node
 // The `syncstorage` command. Subcommands are registered in their own files.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerLoadtestCommand } from './loadtest-command.js';
+import { ConfigError } from '../server/config/server-config.js';
+import { CliConfigError } from './config/load-config.js';
+import { registerPurgeCommand } from './purge-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerTokenCommand } from './token-command.js';
+
+// src/cli/ and dist/cli/ are both two levels below package.json.
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 const program = new Command()
   .name('syncstorage')
-  .description('A Firefox Sync storage server (SyncStorage API 1.5)');
+  .description('A Firefox Sync storage server (SyncStorage API 1.5)')
+  .version(version);
 
-program
-  .command('serve')
-  .description('run the storage server')
-  .action(() => {
-    console.error('serve: the HTTP server is not built yet (issue 6)');
-    process.exitCode = 1;
-  });
+registerServeCommand(program, version);
+registerTokenCommand(program);
+registerPurgeCommand(program);
 
-registerLoadtestCommand(program);
-
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CliConfigError || error instanceof ConfigError) {
+    process.stderr.write(`syncstorage: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * `serve` configuration from flags, then environment, then an optional JSON
+ * file, then defaults (that order of precedence). Validated once and frozen;
+ * every error names the option by flag, variable and file key.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Limits } from '../../server/config/server-config.js';
+import { envName, SERVE_OPTIONS, type OptionSpec } from './option-table.js';
+
+export type CacheMode = 'memory' | 'memcached' | 'none';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** null: use (or create) `<dataDir>/master-secret`. */
+  masterSecret: string | null;
+  database: string;
+  dataDir: string;
+  limits: Partial<Limits>;
+  /** null when quotas are off. */
+  quotaBytes: number | null;
+  cache: CacheMode;
+  memcached: string[];
+  cachedCollections: string[];
+  cacheOnlyCollections: string[];
+  publicUrl: string | null;
+  trustProxy: boolean;
+  skewSeconds: number;
+  retryAfterSeconds: number;
+  logLevel: string;
+}
+
+export class CliConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliConfigError';
+  }
+}
+
+function label(spec: OptionSpec): string {
+  return `${spec.flag} (${envName(spec)}, file key ${spec.path.join('.')})`;
+}
+
+function parseValue(spec: OptionSpec, raw: unknown): unknown {
+  const fail = (expected: string): never => {
+    throw new CliConfigError(
+      `invalid ${label(spec)}: expected ${expected}, got ${JSON.stringify(raw)}`,
+    );
+  };
+  switch (spec.kind) {
+    case 'string':
+      return typeof raw === 'string' && raw !== '' ? raw : fail('a non-empty string');
+    case 'integer': {
+      const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw) : raw;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+        ? n
+        : fail('an integer ≥ 0');
+    }
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      return fail('true or false');
+    case 'list': {
+      const items =
+        typeof raw === 'string'
+          ? raw.split(',')
+          : Array.isArray(raw)
+            ? raw
+            : fail('a comma-separated list');
+      const list = (items as unknown[]).map((item) =>
+        typeof item === 'string' ? item.trim() : fail('a list of strings'),
+      );
+      return list.filter((item) => item !== '');
+    }
+  }
+}
+
+/** Flatten a config file into `path.join('.') → value`, refusing unknown keys (typos). */
+function readFile(path: string): Map<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliConfigError(`cannot read --config ${path}: ${(error as Error).message}`);
+  }
+  const known = new Set(SERVE_OPTIONS.map((spec) => spec.path.join('.')));
+  const values = new Map<string, unknown>();
+  const walk = (value: unknown, prefix: string[]): void => {
+    const key = prefix.join('.');
+    if (known.has(key)) {
+      values.set(key, value);
+    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, [...prefix, k]);
+    } else {
+      throw new CliConfigError(`unknown key ${key} in --config ${path}`);
+    }
+  };
+  walk(parsed, []);
+  return values;
+}
+
+export interface ConfigSources {
+  /** Commander's parsed options (attribute names = `OptionSpec.name`). */
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  /** Path of a JSON config file. */
+  file?: string;
+}
+
+/** Resolve, validate and freeze. Throws `CliConfigError` naming the option. */
+export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
+  const file = sources.file ? readFile(sources.file) : new Map<string, unknown>();
+  const values: Record<string, unknown> = {};
+  for (const spec of SERVE_OPTIONS) {
+    const raw =
+      sources.flags[spec.name] ?? sources.env[envName(spec)] ?? file.get(spec.path.join('.'));
+    if (raw !== undefined) values[spec.name] = parseValue(spec, raw);
+  }
+  const get = <T>(name: string, fallback: T): T => (values[name] as T | undefined) ?? fallback;
+
+  const dataDir = get('dataDir', './data');
+  const memcached = get<string[]>('memcached', []);
+  let cache = get<string>('cache', memcached.length > 0 ? 'memcached' : 'memory');
+  if (!['memory', 'memcached', 'none'].includes(cache)) {
+    throw new CliConfigError(
+      `invalid ${label(specOf('cache'))}: expected memory, memcached or none`,
+    );
+  }
+  if (cache === 'memcached' && memcached.length === 0) {
+    throw new CliConfigError(
+      `${label(specOf('cache'))} is memcached but ${label(specOf('memcached'))} is empty`,
+    );
+  }
+  if (memcached.length > 0 && cache !== 'memcached') cache = 'memcached';
+  const port = get('port', 8000);
+  if (port < 1 || port > 65535)
+    throw new CliConfigError(`invalid ${label(specOf('port'))}: expected 1..65535`);
+
+  const limits: Partial<Limits> = {};
+  for (const key of [
+    'maxRequestBytes',
+    'maxPostRecords',
+    'maxPostBytes',
+    'maxTotalRecords',
+    'maxTotalBytes',
+    'maxRecordPayloadBytes',
+  ] as const) {
+    if (values[key] !== undefined) limits[key] = values[key] as number;
+  }
+  const enableQuota = get('enableQuota', false);
+  const quotaLimit = values.maxQuotaLimit as number | undefined;
+  if (enableQuota && quotaLimit === undefined) {
+    throw new CliConfigError(
+      `${label(specOf('enableQuota'))} needs ${label(specOf('maxQuotaLimit'))}`,
+    );
+  }
+
+  return Object.freeze({
+    host: get('host', '127.0.0.1'),
+    port,
+    masterSecret: get<string | null>('masterSecret', null),
+    database: get('database', `sqlite:${join(dataDir, 'syncstorage.db')}`),
+    dataDir,
+    limits: Object.freeze(limits),
+    quotaBytes: enableQuota ? (quotaLimit ?? null) : null,
+    cache: cache as CacheMode,
+    memcached: Object.freeze(memcached) as string[],
+    cachedCollections: get('cachedCollections', ['meta', 'clients']),
+    cacheOnlyCollections: get('cacheOnlyCollections', ['tabs']),
+    publicUrl: get<string | null>('publicUrl', null),
+    trustProxy: get('trustProxy', false),
+    skewSeconds: get('hawkSkewSeconds', 60),
+    retryAfterSeconds: get('retryAfterSeconds', 10),
+    logLevel: get('logLevel', 'info'),
+  });
+}
+
+function specOf(name: string): OptionSpec {
+  const spec = SERVE_OPTIONS.find((s) => s.name === name);
+  if (!spec) throw new Error(`no option ${name}`);
+  return spec;
+}

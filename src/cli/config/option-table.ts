@@ -1,0 +1,159 @@
+/**
+ * Every `serve` option once: its flag, its environment variable and its key
+ * in a `--config` JSON file. Names follow syncstorage-rs where it has one
+ * (`SYNC_HOST`, `SYNC_SYNCSTORAGE__DATABASE_URL`,
+ * `SYNC_SYNCSTORAGE__LIMITS__MAX_POST_RECORDS`, …) so a self-hoster can switch
+ * servers without rewriting their setup: the variable is `SYNC_` + the file
+ * path joined with `__`, upper-cased.
+ */
+
+export type OptionKind = 'string' | 'integer' | 'boolean' | 'list';
+
+export interface OptionSpec {
+  /** Key in the resolved configuration (and commander's attribute name). */
+  readonly name: string;
+  /** Path in the JSON file; the env variable is derived from it. */
+  readonly path: readonly string[];
+  readonly flag: string;
+  readonly kind: OptionKind;
+  readonly description: string;
+}
+
+export function envName(spec: OptionSpec): string {
+  return `SYNC_${spec.path.join('__').toUpperCase()}`;
+}
+
+function limit(name: string, key: string, description: string): OptionSpec {
+  return {
+    name,
+    path: ['syncstorage', 'limits', key],
+    flag: `--${key.replace(/_/g, '-')}`,
+    kind: 'integer',
+    description,
+  };
+}
+
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'host',
+    path: ['host'],
+    flag: '--host',
+    kind: 'string',
+    description: 'address to listen on (default 127.0.0.1)',
+  },
+  {
+    name: 'port',
+    path: ['port'],
+    flag: '--port',
+    kind: 'integer',
+    description: 'port to listen on (default 8000)',
+  },
+  {
+    name: 'masterSecret',
+    path: ['master_secret'],
+    flag: '--master-secret',
+    kind: 'string',
+    description:
+      'secret shared with the token server (default: generated once in <data-dir>/master-secret)',
+  },
+  {
+    name: 'database',
+    path: ['syncstorage', 'database_url'],
+    flag: '--database',
+    kind: 'string',
+    description:
+      'sqlite:<path> | sqlite::memory: | postgres://… (default sqlite:<data-dir>/syncstorage.db)',
+  },
+  {
+    name: 'dataDir',
+    path: ['data_dir'],
+    flag: '--data-dir',
+    kind: 'string',
+    description: 'folder for the SQLite file and the master secret (default ./data)',
+  },
+  limit('maxRequestBytes', 'max_request_bytes', 'largest request body in bytes (default 2625536)'),
+  limit('maxPostRecords', 'max_post_records', 'records per POST (default 100)'),
+  limit('maxPostBytes', 'max_post_bytes', 'payload bytes per POST (default 2621440)'),
+  limit('maxTotalRecords', 'max_total_records', 'records per batch (default 10000)'),
+  limit('maxTotalBytes', 'max_total_bytes', 'payload bytes per batch (default 262144000)'),
+  limit(
+    'maxRecordPayloadBytes',
+    'max_record_payload_bytes',
+    'payload bytes of one record (default 2621440)',
+  ),
+  limit(
+    'maxQuotaLimit',
+    'max_quota_limit',
+    'per-user quota in bytes, used when quotas are enabled',
+  ),
+  {
+    name: 'enableQuota',
+    path: ['syncstorage', 'enable_quota'],
+    flag: '--enable-quota',
+    kind: 'boolean',
+    description: 'enforce max_quota_limit per user (default off)',
+  },
+  {
+    name: 'memcached',
+    path: ['memcached_servers'],
+    flag: '--memcached',
+    kind: 'list',
+    description: 'memcached servers host:port[,host:port…] (default: the in-process cache)',
+  },
+  {
+    name: 'cache',
+    path: ['cache'],
+    flag: '--cache',
+    kind: 'string',
+    description: '"memory" (in-process, default), "memcached" (implied by --memcached) or "none"',
+  },
+  {
+    name: 'cachedCollections',
+    path: ['cached_collections'],
+    flag: '--cached-collections',
+    kind: 'list',
+    description: 'collections cached write-through when a cache is used (default meta,clients)',
+  },
+  {
+    name: 'cacheOnlyCollections',
+    path: ['cache_only_collections'],
+    flag: '--cache-only-collections',
+    kind: 'list',
+    description: 'collections kept only in the cache when a cache is used (default tabs)',
+  },
+  {
+    name: 'publicUrl',
+    path: ['public_url'],
+    flag: '--public-url',
+    kind: 'string',
+    description: "this node's URL; when set, tokens must name it as their node",
+  },
+  {
+    name: 'trustProxy',
+    path: ['trust_proxy'],
+    flag: '--trust-proxy',
+    kind: 'boolean',
+    description: 'honour X-Forwarded-Host/-Proto/-Port (only behind your own proxy)',
+  },
+  {
+    name: 'hawkSkewSeconds',
+    path: ['hawk_skew_seconds'],
+    flag: '--hawk-skew-seconds',
+    kind: 'integer',
+    description: 'accepted Hawk clock skew in seconds (default 60)',
+  },
+  {
+    name: 'retryAfterSeconds',
+    path: ['retry_after_seconds'],
+    flag: '--retry-after-seconds',
+    kind: 'integer',
+    description: 'Retry-After on 503 (default 10)',
+  },
+  {
+    name: 'logLevel',
+    path: ['log_level'],
+    flag: '--log-level',
+    kind: 'string',
+    description: 'pino level: fatal|error|warn|info|debug|trace|silent (default info)',
+  },
+];

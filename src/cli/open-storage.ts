@@ -1,0 +1,43 @@
+/**
+ * The storage `serve` runs on: the SQL backend for `--database`, under the
+ * cached layer with the in-process cache (embedded default) or memcached
+ * (`--memcached`), or bare with `--cache none`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { MemcachedClient, MemoryStore } from '../memcache/index.js';
+import { createCachedStorage } from '../storage/cached/index.js';
+import { openSqlStorage, sqlitePathOf } from '../storage/sql/index.js';
+import type { SyncStorage } from '../storage/sync-storage.js';
+import type { ServeConfig } from './config/load-config.js';
+
+/** The SQL backend alone (also what `purge` works on). Creates a SQLite file's folder. */
+export async function openDatabase(url: string): Promise<SyncStorage> {
+  if (url.startsWith('sqlite:')) {
+    const path = sqlitePathOf(url);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  return openSqlStorage({ url });
+}
+
+export async function openServeStorage(config: ServeConfig, logger: Logger): Promise<SyncStorage> {
+  const database = await openDatabase(config.database);
+  if (config.cache === 'none') return database;
+  const cache =
+    config.cache === 'memcached'
+      ? new MemcachedClient({ servers: config.memcached })
+      : new MemoryStore();
+  const cacheLogger = logger.child({ component: 'cache' });
+  return createCachedStorage({
+    storage: database,
+    cache,
+    cachedCollections: config.cachedCollections,
+    cacheOnlyCollections: config.cacheOnlyCollections,
+    logger: {
+      info: (message) => cacheLogger.info(message),
+      warn: (message) => cacheLogger.warn(message),
+      error: (message) => cacheLogger.error(message),
+    },
+  });
+}

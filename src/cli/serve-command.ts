@@ -1,0 +1,102 @@
+/**
+ * `syncstorage serve`: load and validate the configuration, open storage,
+ * listen, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish
+ * requests in flight, close storage and cache).
+ */
+import type { Command } from 'commander';
+import { buildApp } from '../server/app.js';
+import { resolveServerConfig } from '../server/config/server-config.js';
+import { createLogger } from '../server/logging/logger.js';
+import { addTableOptions, configFile } from './command-options.js';
+import { loadServeConfig } from './config/load-config.js';
+import { loadOrCreateMasterSecret } from './config/master-secret.js';
+import { openServeStorage } from './open-storage.js';
+
+const HELP = `
+Configuration comes from flags, then environment variables, then --config
+(a JSON file whose keys mirror the variables: SYNC_SYNCSTORAGE__LIMITS__MAX_POST_RECORDS
+is {"syncstorage": {"limits": {"max_post_records": …}}}), then defaults.
+
+Embedded default: SQLite in ./data/syncstorage.db, the in-process cache,
+127.0.0.1:8000, and a master secret generated once in ./data/master-secret.
+Production: --database postgres://… --memcached host:port,host:port.`;
+
+export function registerServeCommand(program: Command, version: string): void {
+  const command = program
+    .command('serve')
+    .description('run the storage server (SyncStorage API 1.5)')
+    .addHelpText('after', HELP);
+  addTableOptions(command).action(async (flags: Record<string, unknown>) => {
+    const config = loadServeConfig({
+      flags,
+      env: process.env,
+      file: configFile(flags, process.env),
+    });
+    let masterSecret = config.masterSecret;
+    if (masterSecret === null) {
+      const stored = loadOrCreateMasterSecret(config.dataDir);
+      masterSecret = stored.secret;
+      if (stored.created) {
+        // On the terminal only, never in the JSON logs.
+        process.stderr.write(
+          `Generated a master secret in ${stored.path} (keep it private):\n  ${stored.secret}\n` +
+            `Share it with your token server as SYNC_MASTER_SECRET, or mint a token for uid 1 with:\n` +
+            `  syncstorage token --uid 1 --data-dir ${config.dataDir}\n`,
+        );
+      }
+    }
+    const serverConfig = resolveServerConfig({
+      masterSecret,
+      limits: config.limits,
+      quotaBytes: config.quotaBytes,
+      skewSeconds: config.skewSeconds,
+      trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
+      retryAfterSeconds: config.retryAfterSeconds,
+      version,
+    });
+    const logger = createLogger({ level: config.logLevel });
+    const storage = await openServeStorage(config, logger);
+    const app = buildApp({ storage, config: serverConfig, logger });
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+    logger.info(
+      {
+        host: config.host,
+        port: config.port,
+        cache: config.cache,
+        database: redactUrl(config.database),
+      },
+      'listening',
+    );
+
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      // A stuck request must not keep the process forever.
+      setTimeout(() => process.exit(1), 15_000).unref();
+      void (async () => {
+        await app.close();
+        await storage.close();
+        logger.info('stopped');
+        process.exit(0);
+      })().catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** A database URL without its password, for the log. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

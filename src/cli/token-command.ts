@@ -1,0 +1,67 @@
+/**
+ * `syncstorage token --uid N`: a token and its Hawk key for the configured
+ * master secret, printed as JSON in the shape of the token server's answer
+ * (`{id, key, uid, api_endpoint, duration}`), for scripts, tests, and a
+ * token server in front.
+ */
+import { Option, type Command } from 'commander';
+import { mintToken } from '../server/auth/tokenlib.js';
+import { addTableOptions, configFile } from './command-options.js';
+import { CliConfigError, loadServeConfig } from './config/load-config.js';
+import { loadOrCreateMasterSecret } from './config/master-secret.js';
+
+export function registerTokenCommand(program: Command): void {
+  const command = program
+    .command('token')
+    .description('print a token and its Hawk key (JSON) for a user, signed with the master secret')
+    .addOption(new Option('--uid <n>', 'the user id (1–10 digits)').makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--node <url>',
+        'the storage node the token is for (default --public-url, else http://host:port)',
+      ),
+    )
+    .addOption(new Option('--duration <seconds>', 'lifetime of the token').default('3600'))
+    .addHelpText(
+      'after',
+      '\nThe master secret comes from --master-secret, SYNC_MASTER_SECRET, --config, or\n<data-dir>/master-secret (as `serve` uses it).',
+    );
+  addTableOptions(command, ['masterSecret', 'dataDir', 'host', 'port', 'publicUrl']).action(
+    (flags: Record<string, unknown>) => {
+      const { uid: uidText, node: nodeFlag, duration: durationText, ...rest } = flags;
+      const config = loadServeConfig({
+        flags: rest,
+        env: process.env,
+        file: configFile(flags, process.env),
+      });
+      if (typeof uidText !== 'string' || !/^\d{1,10}$/.test(uidText)) {
+        throw new CliConfigError('invalid --uid: expected 1–10 digits');
+      }
+      if (typeof durationText !== 'string' || !/^\d{1,9}$/.test(durationText)) {
+        throw new CliConfigError('invalid --duration: expected seconds');
+      }
+      const secret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
+      const node =
+        typeof nodeFlag === 'string'
+          ? nodeFlag.replace(/\/+$/, '')
+          : (config.publicUrl?.replace(/\/+$/, '') ?? `http://${config.host}:${config.port}`);
+      const uid = Number(uidText);
+      const duration = Number(durationText);
+      const token = mintToken(secret, {
+        uid,
+        node,
+        expires: Math.floor(Date.now() / 1000) + duration,
+      });
+      process.stdout.write(
+        `${JSON.stringify({
+          id: token.id,
+          key: token.key,
+          uid,
+          api_endpoint: `${node}/1.5/${uid}`,
+          duration,
+          hashed_fxa_uid: null,
+        })}\n`,
+      );
+    },
+  );
+}
