@@ -5,9 +5,11 @@
  * what the database says (cache-only collections aside, which have no
  * database copy).
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheProtocolError } from '../../src/memcache/errors.js';
+import { MemcachedClient } from '../../src/memcache/index.js';
+import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
 import { cachedFixture, newUser } from './cached-setup.js';
 
@@ -94,9 +96,23 @@ for (const seed of [1, 2, 3]) {
   });
 }
 
-for (const seed of [7, 8]) {
-  test(`concurrent writers with flushes and evictions end where the database is (seed ${seed})`, async () => {
-    const f = await cachedFixture();
+let memcached: MemcachedServer | undefined;
+before(async () => {
+  memcached = await startMemcached();
+});
+after(() => memcached?.stop());
+
+for (const [seed, cacheKind] of [
+  [7, 'MemoryStore'],
+  [8, 'MemoryStore'],
+  [9, 'memcached'],
+] as const) {
+  test(`concurrent writers with flushes and evictions end where the database is (seed ${seed}, ${cacheKind})`, async () => {
+    const f = await cachedFixture(
+      cacheKind === 'memcached'
+        ? { cache: new MemcachedClient({ servers: [memcached!.address] }) }
+        : {},
+    );
     const rnd = random(seed);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
     const user = newUser();
