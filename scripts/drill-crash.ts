@@ -8,6 +8,7 @@
  *
  *   npm run drill:crash                       # both backends
  *   npm run drill:crash -- --backend sqlite   # one
+ *   npm run drill:crash -- --backend sqlite --sqlite-synchronous NORMAL
  *
  * Exits 1 when a verdict fails.
  */
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '10' },
     users: { type: 'string', default: '40' },
+    // NORMAL (WAL) skips the fsync per commit: it must still survive a process crash.
+    'sqlite-synchronous': { type: 'string', default: 'FULL' },
   },
 });
 const SECRET = 'crash drill secret';
@@ -55,7 +58,14 @@ interface CrashResult {
 
 async function drill(backend: string, database: string): Promise<CrashResult> {
   const server: DrillServer = await startDrillServer(
-    ['--database', database, '--cache', 'memory'],
+    [
+      '--database',
+      database,
+      '--cache',
+      'memory',
+      '--sqlite-synchronous',
+      values['sqlite-synchronous'],
+    ],
     SECRET,
   );
   const ledger = new WriteLedger();
