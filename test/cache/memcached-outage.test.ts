@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cache } from '../../src/cache/index.js';
 import { MemcachedClient } from '../../src/memcache/index.js';
+import { freePort } from '../support/free-port.js';
 import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
 import { recordingLogger, sleep } from './toolkit-context.js';
 
@@ -51,4 +52,23 @@ test('memcached stopped: calls do not throw, one log line; started again: the ca
   assert.equal(cache.degraded, false);
   assert.equal(logger.lines.length, 2, 'one more line when it recovers');
   assert.ok((await cache.stats()).servers[mc.address]);
+});
+
+test('a server that does not exist: the cache works, nothing is stored (seed 003)', async () => {
+  const nowhere = new MemcachedClient({
+    servers: [`127.0.0.1:${await freePort()}`],
+    connectTimeout: 200,
+    requestTimeout: 500,
+  });
+  const logger = recordingLogger();
+  const cache = new Cache({ store: nowhere, logger });
+  try {
+    assert.equal(await cache.set('cache_object', 'cached value'), false);
+    assert.equal(await cache.get('cache_object'), undefined);
+    assert.equal(await cache.set('ignored', 'notStored'), false);
+    assert.equal(await cache.getOrSet('k', () => 'loaded'), 'loaded');
+    assert.equal(logger.lines.length, 1);
+  } finally {
+    await nowhere.close();
+  }
 });

@@ -206,6 +206,21 @@ export function registerKeyTests(ctx: ToolkitContext): void {
     });
   });
 
+  describe('flush (seed 002 clear)', () => {
+    test('flush empties the whole store: every namespace, version and raw key', async () => {
+      const cache = ctx.cache();
+      await cache.set('k', 1, { namespace: 'a' });
+      await ctx.cache({ version: 'other' }).set('k', 2);
+      await cache.set('r', 3, { raw: true });
+      assert.equal(await cache.flush(), true);
+      assert.equal(await cache.get('k', { namespace: 'a' }), undefined);
+      assert.equal(await ctx.cache({ version: 'other' }).get('k'), undefined);
+      assert.equal(await cache.get('r', { raw: true }), undefined);
+      assert.equal(await cache.set('k', 4), true, 'usable afterwards');
+      assert.equal(await cache.get('k'), 4);
+    });
+  });
+
   describe('version prefix (seed 002)', () => {
     test('deployments with different versions never read each other; the same version shares', async () => {
       const v1 = ctx.cache({ version: 'v1' });
