@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../server/config/server-config.js';
 import { CliConfigError } from './config/load-config.js';
+import { registerLoadtestCommand } from './loadtest-command.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommand } from './token-command.js';
@@ -21,6 +22,7 @@ const program = new Command()
 registerServeCommand(program, version);
 registerTokenCommand(program);
 registerPurgeCommand(program);
+registerLoadtestCommand(program);
 
 try {
   await program.parseAsync(process.argv);
