@@ -26,7 +26,13 @@ import {
   type LoadSummary,
 } from '../src/loadtest/index.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
-import { seconds, sleep, startDrillServer, type DrillServer } from './drill-process.js';
+import {
+  seconds,
+  sleep,
+  startDrillServer,
+  type DrillServer,
+  type ServerKind,
+} from './drill-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,10 +41,16 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     users: { type: 'string', default: '40' },
     // NORMAL (WAL) skips the fsync per commit: it must still survive a process crash.
-    'sqlite-synchronous': { type: 'string', default: 'FULL' },
+    'sqlite-synchronous': { type: 'string' },
+    // `serve` (the CLI) or `script` (scripts/drill-server.ts, needed for --sqlite-synchronous).
+    server: { type: 'string' },
   },
 });
 const SECRET = 'crash drill secret';
+const SERVER_KIND: ServerKind =
+  values.server === 'script' || (values.server === undefined && values['sqlite-synchronous'])
+    ? 'script'
+    : 'serve';
 const DURATION = Number(values.duration);
 /** Seconds into the run at which the server is killed. */
 const KILLS = [DURATION * 0.3, DURATION * 0.65];
@@ -57,16 +69,13 @@ interface CrashResult {
 }
 
 async function drill(backend: string, database: string): Promise<CrashResult> {
+  const synchronous = values['sqlite-synchronous'];
   const server: DrillServer = await startDrillServer(
-    [
-      '--database',
-      database,
-      '--cache',
-      'memory',
-      '--sqlite-synchronous',
-      values['sqlite-synchronous'],
-    ],
+    ['--database', database, '--cache', 'memory'].concat(
+      synchronous ? ['--sqlite-synchronous', synchronous] : [],
+    ),
     SECRET,
+    SERVER_KIND,
   );
   const ledger = new WriteLedger();
   const kills: number[] = [];
@@ -145,7 +154,7 @@ function report(r: CrashResult): string {
     .map(([status, kinds]) => `${status} ${Object.values(kinds).reduce((a, b) => a + b, 0)}`)
     .join(', ');
   return [
-    `== crash drill, ${r.backend}: ${r.pass ? 'PASS' : 'FAIL'}`,
+    `== crash drill, ${r.backend} (server: ${SERVER_KIND === 'serve' ? 'syncstorage serve' : 'scripts/drill-server.ts'}): ${r.pass ? 'PASS' : 'FAIL'}`,
     `requests:                  ${r.summary.requests} (${r.summary.scenarios} scenarios, ${r.summary.scenariosPerSecond}/s)`,
     `errors by status:          ${errors || 'none'}`,
     `HTTP 5xx:                  ${r.serverErrors}`,

@@ -9,7 +9,8 @@
  * memcached client's dead-server retry interval after memcached returns.
  *
  *   npm run drill:memcached
- *   npm run drill:memcached -- --database sqlite --retry-interval 5000
+ *   npm run drill:memcached -- --database sqlite
+ *   npm run drill:memcached -- --server script --retry-interval 3000
  *
  * Exits 1 when the verdict fails.
  */
@@ -20,21 +21,37 @@ import { parseArgs } from 'node:util';
 import { runLoad, summarize } from '../src/loadtest/index.js';
 import { startMemcached } from '../test/support/memcached-server.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
-import { seconds, sleep, startDrillServer } from './drill-process.js';
+import { seconds, sleep, startDrillServer, type ServerKind } from './drill-process.js';
 
 const { values } = parseArgs({
   options: {
     database: { type: 'string', default: 'postgres' },
-    duration: { type: 'string', default: '30' },
+    duration: { type: 'string' },
     concurrency: { type: 'string', default: '10' },
     users: { type: 'string', default: '40' },
     'kill-at': { type: 'string', default: '8' },
     'outage-seconds': { type: 'string', default: '10' },
-    'retry-interval': { type: 'string', default: '3000' },
+    // Only with --server script: `serve` uses the client's default.
+    'retry-interval': { type: 'string' },
+    // `serve` (the CLI) or `script` (scripts/drill-server.ts).
+    server: { type: 'string', default: 'serve' },
   },
 });
 const SECRET = 'memcached drill secret';
-const RETRY_INTERVAL_MS = Number(values['retry-interval']);
+const SERVER_KIND: ServerKind = values.server === 'script' ? 'script' : 'serve';
+/** `serve` leaves MemcachedClient's retryInterval at its default (src/memcache/client-options.ts). */
+const CLIENT_DEFAULT_RETRY_INTERVAL_MS = 30_000;
+const RETRY_INTERVAL_MS =
+  SERVER_KIND === 'serve'
+    ? CLIENT_DEFAULT_RETRY_INTERVAL_MS
+    : Number(values['retry-interval'] ?? 3000);
+const KILL_AT = Number(values['kill-at']);
+const OUTAGE_SECONDS = Number(values['outage-seconds']);
+// Long enough to see the recovery and some load after it.
+const DURATION =
+  values.duration !== undefined
+    ? Number(values.duration)
+    : KILL_AT + OUTAGE_SECONDS + RETRY_INTERVAL_MS / 1000 + 6;
 /** A request that was already waiting on the dead server when the interval ended. */
 const SLACK_MS = 1000;
 // Deleting all storage includes the cache-only tabs, so it cannot complete either.
@@ -53,15 +70,11 @@ try {
     database = `sqlite:${join(dir, 'sync.db')}`;
   }
   const server = await startDrillServer(
-    [
-      '--database',
-      database,
-      '--memcached',
-      memcached.address,
-      '--retry-interval',
-      String(RETRY_INTERVAL_MS),
-    ],
+    ['--database', database, '--memcached', memcached.address].concat(
+      SERVER_KIND === 'script' ? ['--retry-interval', String(RETRY_INTERVAL_MS)] : [],
+    ),
     SECRET,
+    SERVER_KIND,
   );
   try {
     const load = runLoad({
@@ -69,16 +82,16 @@ try {
       secret: SECRET,
       users: Number(values.users),
       concurrency: Number(values.concurrency),
-      durationSeconds: Number(values.duration),
+      durationSeconds: DURATION,
       tabs: true,
       timeoutMs: 10_000,
     });
     const started = Date.now();
-    await sleep(Number(values['kill-at']) * 1000);
+    await sleep(KILL_AT * 1000);
     const killedAt = Date.now();
     await memcached.kill();
     process.stderr.write(`memcached killed at ${seconds(killedAt - started)} s\n`);
-    await sleep(Number(values['outage-seconds']) * 1000);
+    await sleep(OUTAGE_SECONDS * 1000);
     await memcached.start();
     const restartedAt = Date.now();
     process.stderr.write(`memcached restarted at ${seconds(restartedAt - started)} s\n`);
@@ -117,7 +130,7 @@ try {
     const timeline = [...perSecond].map(([second, n]) => `${second}s:${n}`).join(' ');
     process.stdout.write(
       [
-        `== memcached drill (${values.database} + memcached, tabs cache-only): ${pass ? 'PASS' : 'FAIL'}`,
+        `== memcached drill (${values.database} + memcached, tabs cache-only; server: ${SERVER_KIND === 'serve' ? 'syncstorage serve' : 'scripts/drill-server.ts'}): ${pass ? 'PASS' : 'FAIL'}`,
         `requests:                 ${summary.requests} (${summary.scenarios} scenarios, ${summary.scenariosPerSecond}/s)`,
         `errors by status:         ${errors || 'none'}`,
         `503 + Retry-After on tabs (and DELETE storage) during the outage: ${outageAnswers.length}`,

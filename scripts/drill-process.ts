@@ -1,8 +1,9 @@
 /**
- * The server child process of the fault drills (scripts/drill-server.ts run
- * through tsx): started, killed with SIGKILL as a crash would, and restarted
- * on the same port. Its pid is the server itself, not a wrapper, so the kill
- * is real.
+ * The server child process of the fault drills: `syncstorage serve` (the
+ * default) or scripts/drill-server.ts (which exposes the memcached client's
+ * retry interval and SQLite's synchronous setting), run through tsx. Started,
+ * killed with SIGKILL as a crash would, and restarted on the same port. Its
+ * pid is the server itself, not a wrapper, so the kill is real.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -22,14 +23,40 @@ export interface DrillServer {
   stop(): Promise<void>;
 }
 
-export async function startDrillServer(args: string[], secret: string): Promise<DrillServer> {
+/** `serve`: the CLI; `script`: scripts/drill-server.ts. */
+export type ServerKind = 'serve' | 'script';
+
+/** Resolve once GET /__lbheartbeat__ answers 200. */
+async function waitUntilUp(url: string, exited: Promise<never>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`${url}/__lbheartbeat__`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`server at ${url} did not come up in 30 s`);
+    await Promise.race([sleep(50), exited]);
+  }
+}
+
+export async function startDrillServer(
+  args: string[],
+  secret: string,
+  kind: ServerKind = 'serve',
+): Promise<DrillServer> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
+  const entry =
+    kind === 'serve'
+      ? [join(ROOT, 'src/cli/main.ts'), 'serve', '--log-level', 'warn']
+      : [join(ROOT, 'scripts/drill-server.ts')];
 
   async function start(): Promise<void> {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts/drill-server.ts'), ...args, '--port', String(port)],
+      ['--import', 'tsx', ...entry, ...args, '--port', String(port)],
       {
         cwd: ROOT,
         env: { ...process.env, SYNC_MASTER_SECRET: secret },
@@ -40,19 +67,14 @@ export async function startDrillServer(args: string[], secret: string): Promise<
     process.once('exit', () => proc.kill('SIGKILL'));
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
-      proc.stdout?.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('listening')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited (${code ?? signal}): ${stderr}`));
-      });
-    });
+    proc.stdout?.resume();
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code, sig) =>
+        reject(new Error(`server exited (${code ?? sig}): ${stderr.slice(-2000)}`)),
+      ),
+    );
+    exited.catch(() => undefined);
+    await waitUntilUp(url, exited);
   }
 
   async function signal(sig: NodeJS.Signals): Promise<void> {
@@ -67,7 +89,7 @@ export async function startDrillServer(args: string[], secret: string): Promise<
 
   await start();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     kill9: () => signal('SIGKILL'),
     start,
