@@ -507,12 +507,14 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
       }) => {
         const user = newUser();
         await s.setItems(user, 'history', [
-          { id: 'short', payload: 'gone soon', ttl: 1 },
+          // Expiry is kept in whole seconds (the old server's layout), so a ttl
+          // of 1 can end within milliseconds of the write; 2 is always > 1 s.
+          { id: 'short', payload: 'gone soon', ttl: 2 },
           { id: 'long', payload: 'stays', ttl: 3600 },
           { id: 'never', payload: 'forever', ttl: null },
         ]);
         assert.equal((await s.getItemIds(user, 'history')).items.length, 3);
-        await pass(2100);
+        await pass(3100);
         assert.deepEqual((await s.getItemIds(user, 'history', { sort: 'oldest' })).items.sort(), [
           'long',
           'never',
@@ -541,9 +543,9 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
 
       it('a ttl update makes an item live longer', async (s, { pass }) => {
         const user = newUser();
-        await s.setItem(user, 'forms', 'f', { payload: 'p', ttl: 1 });
+        await s.setItem(user, 'forms', 'f', { payload: 'p', ttl: 2 });
         await s.setItem(user, 'forms', 'f', { ttl: 3600 });
-        await pass(2100);
+        await pass(3100);
         assert.equal((await s.getItem(user, 'forms', 'f')).payload, 'p');
       });
     });
