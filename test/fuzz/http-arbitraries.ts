@@ -53,17 +53,24 @@ export function queryString(batchIds: readonly string[]): fc.Arbitrary<string> {
   const pair = fc.oneof(
     fc.tuple(key, queryValue),
     fc.tuple(fc.constant('batch'), fc.constantFrom('true', ...batchIds)),
+    fc.tuple(fc.constant('commit'), fc.constant('true')),
   );
   return fc
     .array(pair, { maxLength: 6 })
     .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`));
 }
 
+/** Mostly real collection names, so requests get past routing to the handlers. */
+const collection = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('bookmarks', 'meta', 'clients', 'tabs', 'history') },
+  { weight: 1, arbitrary: segment },
+);
+
 /** A path under /1.5/{uid} (without the prefix). */
 export const relativePath = fc.oneof(
   fc.constantFrom('', '/', '/storage', '/storage/', '/info', '/info/'),
-  segment.map((c) => `/storage/${c}`),
-  fc.tuple(segment, segment).map(([c, id]) => `/storage/${c}/${id}`),
+  { weight: 3, arbitrary: collection.map((c) => `/storage/${c}`) },
+  { weight: 2, arbitrary: fc.tuple(collection, segment).map(([c, id]) => `/storage/${c}/${id}`) },
   fc
     .oneof(
       fc.constantFrom(
@@ -93,12 +100,27 @@ const bsoLike = fc.record(
   { requiredKeys: [] },
 );
 
+/** BSOs a client would send, so that writes and batches get past validation. */
+const validBso = fc.record(
+  {
+    id: fc.stringMatching(/^[a-z0-9]{1,8}$/),
+    payload: fc.string({ maxLength: 100 }),
+    sortindex: fc.integer({ min: -999_999_999, max: 999_999_999 }),
+    ttl: fc.integer({ min: 0, max: 999_999_999 }),
+  },
+  { requiredKeys: ['id'] },
+);
+
 /** A body and its content type (undefined: no body). */
 export const body: fc.Arbitrary<{ text: string; type: string } | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.record({
     text: fc.oneof(
       fc.array(bsoLike, { maxLength: 120 }).map((list) => JSON.stringify(list)),
+      fc
+        .uniqueArray(validBso, { selector: (b) => b.id, maxLength: 30 })
+        .map((l) => JSON.stringify(l)),
+      validBso.map((bso) => JSON.stringify(bso)),
       bsoLike.map((bso) => JSON.stringify(bso)),
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 }),
