@@ -107,7 +107,13 @@ export class FirefoxScenario {
     const res = await user.session.send(method, path, body);
     let failure: FailureKey | undefined;
     if (!expect.includes(res.status)) failure = failureKey(res);
-    else if (check) failure = check(res);
+    else if (check) {
+      try {
+        failure = check(res);
+      } catch {
+        failure = `${res.status} unreadable body`;
+      }
+    }
     this.options.stats.record(kind, res.ms, failure, user.session.uid);
     return { res, ok: failure === undefined };
   }

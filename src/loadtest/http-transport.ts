@@ -87,7 +87,10 @@ export class HttpTransport {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', fail);
-          res.on('aborted', () => fail(new Error('ECONNRESET')));
+          // The socket closed before the whole body arrived.
+          res.on('close', () => {
+            if (!res.complete) fail(Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' }));
+          });
           res.on('end', () =>
             finish({
               status: res.statusCode ?? 0,

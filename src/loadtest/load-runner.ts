@@ -81,7 +81,8 @@ export async function runLoad(input: LoadOptions, hooks: RunHooks = {}): Promise
       const user = own[turn % own.length] as SimulatedUser;
       const failuresBefore = stats.failures;
       const requestsBefore = stats.requests;
-      const ok = await scenario.run(user);
+      // A bug of ours must not end the whole run: count the scenario as failed.
+      const ok = await scenario.run(user).catch(() => false);
       stats.scenarioDone(ok);
       // Server down: every request fails at once; do not spin.
       if (!ok && stats.requests - requestsBefore === stats.failures - failuresBefore) {
