@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheLockExpiredError } from '../../src/storage/cached/index.js';
 import { ConflictError } from '../../src/storage/errors.js';
+import { CacheTimeoutError } from '../../src/memcache/errors.js';
 import { cachedFixture, newUser } from './cached-setup.js';
 
 describe('cached layer: cache locks', () => {
@@ -77,6 +78,47 @@ describe('cached layer: cache locks', () => {
       await f.raw.set(key, '"the next holder"', { ttl: 60 });
     });
     assert.equal(await f.raw.get(key), '"the next holder"');
+    await f.storage.close();
+  });
+
+  test('a release that times out is retried, so the lock is not orphaned for lockTtl', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    const key = `${f.prefix}${user}:lock:tabs`;
+    let failures = 1;
+    f.chaos.rule((op, k) =>
+      op === 'gets' && k === key && failures-- > 0
+        ? new CacheTimeoutError('chaos: slow')
+        : undefined,
+    );
+    await f.storage.withWriteLock(user, 'tabs', async () => undefined);
+    assert.notEqual(await f.raw.get(key), undefined, 'the first release failed');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(await f.raw.get(key), undefined, 'released by the retry');
+    await f.storage.withWriteLock(user, 'tabs', async () => undefined);
+    await f.storage.close();
+  });
+
+  test('an add whose answer was lost still holds the lock it stored', async () => {
+    const f = await cachedFixture();
+    const user = newUser();
+    const key = `${f.prefix}${user}:lock:tabs`;
+    // The add reaches the store and stores the token; then its answer is lost.
+    const realAdd = f.raw.add.bind(f.raw);
+    let lose = 1;
+    f.raw.add = async (k, value, options) => {
+      const stored = await realAdd(k, value, options);
+      if (k === key && lose-- > 0) throw new CacheTimeoutError('chaos: answer lost');
+      return stored;
+    };
+    const started = Date.now();
+    let ran = false;
+    await f.storage.withWriteLock(user, 'tabs', async () => {
+      ran = true;
+    });
+    assert.ok(ran);
+    assert.ok(Date.now() - started < 900, 'did not wait on its own lock');
+    assert.equal(await f.raw.get(key), undefined, 'and released it');
     await f.storage.close();
   });
 

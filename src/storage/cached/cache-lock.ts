@@ -29,6 +29,7 @@ export class CacheLockExpiredError extends ConflictError {
 
 const WAIT_MS = 1000;
 const POLL_MS = 20;
+const RELEASE_RETRY_MS = [50, 250, 1000, 3000];
 
 const isToken = (v: unknown): v is string => typeof v === 'string';
 
@@ -50,7 +51,7 @@ export class CacheLocks {
     const token = randomBytes(8).toString('hex');
     // Waiting is real time; the injectable clock only measures the TTL.
     const deadline = Date.now() + WAIT_MS;
-    while (!(await this.cache.add(key, token, this.ttl))) {
+    while (!(await this.take(key, token))) {
       if (Date.now() >= deadline) {
         throw new ConflictError(`collection ${collection} is locked by another request; retry`);
       }
@@ -67,12 +68,44 @@ export class CacheLocks {
     return result;
   }
 
+  /**
+   * `add` the lock. An `add` whose answer was lost (a timeout) may still have
+   * stored our token; a read tells, so a lock we hold is never left behind
+   * for the whole TTL. A cache that is down throws from both.
+   */
+  private async take(key: string, token: string): Promise<boolean> {
+    try {
+      return await this.cache.add(key, token, this.ttl);
+    } catch (err) {
+      const hit = await this.cache.gets(key, isToken).catch(() => undefined);
+      if (hit?.value === token) return true;
+      throw err;
+    }
+  }
+
+  /**
+   * Delete the lock if it still holds our token. A release that fails (the
+   * cache timed out) is retried a few times in the background: an orphaned
+   * lock would otherwise refuse every request on the collection for `lockTtl`.
+   */
   private async release(key: string, token: string): Promise<void> {
+    if (await this.tryRelease(key, token)) return;
+    void (async () => {
+      for (const delay of RELEASE_RETRY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (await this.tryRelease(key, token)) return;
+      }
+      // Still unreleased: it expires after the TTL.
+    })();
+  }
+
+  private async tryRelease(key: string, token: string): Promise<boolean> {
     try {
       const hit = await this.cache.gets(key, isToken);
       if (hit?.value === token) await this.cache.delete(key, hit.cas);
+      return true;
     } catch {
-      // Unreleased, it expires after the TTL.
+      return false;
     }
   }
 }
