@@ -15,8 +15,9 @@ export async function enforceQuota(
   uid: number,
 ): Promise<void> {
   if (quotaBytes === null) return;
-  const used = await storage.getTotalSize(uid);
-  if (used >= quotaBytes) throw new HttpError('OVER_QUOTA');
+  // A cached total may be stale after deletes: recount before refusing.
+  if ((await storage.getTotalSize(uid)) < quotaBytes) return;
+  if ((await storage.getTotalSize(uid, true)) >= quotaBytes) throw new HttpError('OVER_QUOTA');
 }
 
 export async function reportQuota(

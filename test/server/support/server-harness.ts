@@ -9,15 +9,19 @@ import { buildApp } from '../../../src/server/app.js';
 import type { ServerConfigInput } from '../../../src/server/config/server-config.js';
 import { createLogger } from '../../../src/server/logging/logger.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
+import { startMemcached, type MemcachedServer } from '../../support/memcached-server.js';
 import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
 import { injectTransport, SyncClient, type SyncClientOptions } from '../../support/sync-client.js';
 
-export type Backend = 'sqlite' | 'postgres';
+/** `cached`: the memcached layer over SQLite, with a real memcached. */
+export type Backend = 'sqlite' | 'postgres' | 'cached';
 
-export const SERVER_BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? 'sqlite,postgres')
+const ALL_BACKENDS: readonly string[] = ['sqlite', 'postgres', 'cached'];
+
+export const SERVER_BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? ALL_BACKENDS.join(','))
   .split(',')
   .map((name) => name.trim())
-  .filter((name): name is Backend => name === 'sqlite' || name === 'postgres');
+  .filter((name): name is Backend => ALL_BACKENDS.includes(name));
 
 export const MASTER_SECRET = 'test master secret, not for production';
 
@@ -32,6 +36,7 @@ async function openSql(url: string): Promise<SyncStorage> {
 }
 
 let postgres: Promise<PostgresServer> | undefined;
+let memcached: Promise<MemcachedServer> | undefined;
 let databases = 0;
 
 /** A fresh, empty storage on `backend`; closed after the calling file's tests. */
@@ -44,6 +49,23 @@ export async function openStorage(backend: Backend): Promise<SyncStorage> {
     storage = dev.openMemoryStorage();
   } else if (backend === 'sqlite') {
     storage = await openSql('sqlite::memory:');
+  } else if (backend === 'cached') {
+    if (!memcached) {
+      memcached = startMemcached();
+      const started = memcached;
+      process.once('beforeExit', () => void started.then((s) => s.stop()));
+    }
+    const server = await memcached;
+    const { createCachedStorage } = await import('../../../src/storage/cached/index.js');
+    const { MemcachedClient } = await import('../../../src/memcache/index.js');
+    storage = createCachedStorage({
+      storage: await openSql('sqlite::memory:'),
+      cache: new MemcachedClient({ servers: [server.address] }),
+      cachedCollections: ['meta', 'clients'],
+      cacheOnlyCollections: ['tabs'],
+      // Each harness gets its own keys on the shared memcached.
+      keyPrefix: `h${process.pid}-${++databases}-`,
+    });
   } else {
     if (!postgres) {
       postgres = startPostgres();
