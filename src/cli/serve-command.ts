@@ -55,7 +55,7 @@ export function registerServeCommand(program: Command, version: string): void {
       retryAfterSeconds: config.retryAfterSeconds,
       version,
     });
-    const logger = createLogger({ level: config.logLevel });
+    const logger = createLogger({ level: config.logLevel, buffered: true });
     const storage = await openServeStorage(config, logger);
     const app = buildApp({ storage, config: serverConfig, logger });
     try {
@@ -85,6 +85,7 @@ export function registerServeCommand(program: Command, version: string): void {
         await app.close();
         await storage.close();
         logger.info('stopped');
+        logger.flush();
         process.exit(0);
       })().catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -38,10 +38,18 @@ function refuse(reason: string, wwwAuthenticate = 'Hawk'): AuthOutcome {
   return { ok: false, reason, wwwAuthenticate };
 }
 
+/** Verified tokens kept (a client reuses its token for its lifetime, typically an hour). */
+const TOKEN_CACHE_SIZE = 10_000;
+
 export class HawkAuthenticator {
   readonly #options: AuthenticatorOptions;
   readonly #signingKey: Buffer;
   readonly #nonces: NonceCache;
+  // Token text → its verified payload and Hawk key: saves the signature
+  // check and the HKDF on every request after the first. Keyed by the whole
+  // token, so only a token that verified can hit; expiry is still checked
+  // per request.
+  readonly #tokens = new Map<string, { token: TokenPayload; key: string }>();
 
   constructor(options: AuthenticatorOptions) {
     this.#options = options;
@@ -58,13 +66,9 @@ export class HawkAuthenticator {
     const header = request.headers.authorization;
     const attrs = parseHawkHeader(header);
     if (!attrs) return refuse(header ? 'malformed Hawk header' : 'no credentials');
-    let token: TokenPayload;
-    try {
-      token = verifyToken(this.#signingKey, attrs.id);
-    } catch (error) {
-      if (error instanceof InvalidTokenError) return refuse(error.message);
-      throw error;
-    }
+    const verified = this.#verified(attrs.id);
+    if ('reason' in verified) return refuse(verified.reason);
+    const { token, key } = verified;
     const nowMs = this.#options.clock();
     if (token.expires * 1000 <= nowMs && !request.allowExpired) return refuse('token expired');
     const { publicUrl } = this.#options;
@@ -73,7 +77,6 @@ export class HawkAuthenticator {
     }
     const origin = requestOrigin(request.headers, request.encrypted, this.#options.trustProxy);
     if (!origin) return refuse('no host');
-    const key = deriveHawkKey(this.#options.masterSecret, attrs.id, token.salt);
     const expected = computeMac(key, {
       method: request.method,
       resource: request.url,
@@ -99,5 +102,24 @@ export class HawkAuthenticator {
       return refuse('replayed nonce');
     }
     return { ok: true, uid: token.uid, token };
+  }
+
+  #verified(id: string): { token: TokenPayload; key: string } | { reason: string } {
+    const cached = this.#tokens.get(id);
+    if (cached) return cached;
+    let token: TokenPayload;
+    try {
+      token = verifyToken(this.#signingKey, id);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { reason: error.message };
+      throw error;
+    }
+    const entry = { token, key: deriveHawkKey(this.#options.masterSecret, id, token.salt) };
+    if (this.#tokens.size >= TOKEN_CACHE_SIZE) {
+      const oldest = this.#tokens.keys().next().value;
+      if (oldest !== undefined) this.#tokens.delete(oldest);
+    }
+    this.#tokens.set(id, entry);
+    return entry;
   }
 }

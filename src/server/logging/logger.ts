@@ -28,6 +28,11 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; stdout by default. */
   destination?: DestinationStream;
+  /**
+   * Buffer stdout writes (4 KiB) instead of one write per line; call
+   * `logger.flush()` before exit. Default false. Ignored with `destination`.
+   */
+  buffered?: boolean;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -37,6 +42,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'syncstorage' },
     },
-    options.destination,
+    options.destination ??
+      (options.buffered ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined),
   );
 }
