@@ -3,7 +3,12 @@
  * from the code that listens (src/cli/serve-command.ts), so tests drive it
  * with `app.inject()`. Storage, configuration, logger and clock are passed in.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { nowMs, toWire } from '../storage/timestamps.js';
 import { authHook } from './auth/auth-hook.js';
@@ -15,7 +20,7 @@ import {
 } from './config/server-config.js';
 import { registerBodyParsers } from './content/body-parsers.js';
 import { toHttpError } from './errors/error-mapper.js';
-import { HttpError } from './errors/weave-errors.js';
+import { ERRORS, HttpError } from './errors/weave-errors.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerInfoRoutes } from './routes/info-routes.js';
@@ -48,6 +53,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     bodyLimit: config.limits.maxRequestBytes,
     // A BSO id is up to 64 printable characters, percent-encoded up to 3× as long.
     routerOptions: { maxParamLength: 256 },
+    // A URL Fastify cannot decode gets the Weave body too (never Fastify's own).
+    frameworkErrors: (_error, _request, reply) => {
+      void (reply as unknown as FastifyReply)
+        .code(ERRORS.BAD_REQUEST.status)
+        .type('application/json')
+        .send(String(ERRORS.BAD_REQUEST.weave));
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('syncUid', null);

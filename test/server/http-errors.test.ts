@@ -166,6 +166,19 @@ describe('HTTP errors', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('a URL that does not decode, or an overlong id, is 400 code 1, not 500', async () => {
+    const client = h.client(1);
+    for (const path of [
+      '/storage/%E0%A4%A',
+      '/storage/a/%E0%A4%A',
+      `/storage/a/${'x'.repeat(300)}`,
+    ]) {
+      const res = await client.get(path);
+      assert.equal(res.status, 400, path);
+      assert.equal(res.body, '1');
+    }
+  });
+
   test('a body over max_request_bytes is 413', async () => {
     const client = h.client(1);
     const big = JSON.stringify([{ id: 'a', payload: 'x'.repeat(2000) }]);
