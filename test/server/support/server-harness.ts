@@ -3,6 +3,7 @@
  * client and captured JSON log lines. Backends come from an environment
  * matrix (kysely-style): SERVER_BACKENDS=sqlite,postgres (default both).
  */
+import { after } from 'node:test';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/server/app.js';
@@ -37,6 +38,14 @@ async function openSql(url: string): Promise<SyncStorage> {
 
 let postgres: Promise<PostgresServer> | undefined;
 let memcached: Promise<MemcachedServer> | undefined;
+
+// One PostgreSQL and one memcached per test file, started on first use and
+// stopped after the file's last test (a root-level hook: this module is
+// imported at the top of each test file).
+after(async () => {
+  await (await postgres)?.stop();
+  await (await memcached)?.stop();
+});
 let databases = 0;
 
 /** A fresh, empty storage on `backend`; closed after the calling file's tests. */
@@ -52,8 +61,6 @@ export async function openStorage(backend: Backend): Promise<SyncStorage> {
   } else if (backend === 'cached') {
     if (!memcached) {
       memcached = startMemcached();
-      const started = memcached;
-      process.once('beforeExit', () => void started.then((s) => s.stop()));
     }
     const server = await memcached;
     const { createCachedStorage } = await import('../../../src/storage/cached/index.js');
@@ -69,9 +76,6 @@ export async function openStorage(backend: Backend): Promise<SyncStorage> {
   } else {
     if (!postgres) {
       postgres = startPostgres();
-      // One PostgreSQL per test file, stopped when the process ends.
-      const started = postgres;
-      process.once('beforeExit', () => void started.then((s) => s.stop()));
     }
     const server = await postgres;
     databases += 1;
