@@ -3,7 +3,12 @@
  * read) for the `/1.5/:uid` scope. 401 carries `WWW-Authenticate: Hawk`;
  * a valid token for another uid than the path's is 403.
  */
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+} from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { HttpError } from '../errors/weave-errors.js';
 import type { HawkAuthenticator } from './hawk-authenticator.js';
@@ -11,9 +16,17 @@ import type { HawkAuthenticator } from './hawk-authenticator.js';
 const UID = /^\d{1,10}$/;
 
 export function authHook(authenticator: HawkAuthenticator): onRequestHookHandler {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
+  // Callback style: it runs on every API request, and needs no await.
+  return function authenticate(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ) {
     const { uid } = request.params as { uid?: string };
-    if (uid === undefined || !UID.test(uid)) throw new HttpError('NOT_FOUND', 'bad uid');
+    if (uid === undefined || !UID.test(uid)) {
+      done(new HttpError('NOT_FOUND', 'bad uid'));
+      return;
+    }
     const outcome = authenticator.authenticate({
       method: request.method,
       url: request.url,
@@ -23,11 +36,18 @@ export function authHook(authenticator: HawkAuthenticator): onRequestHookHandler
     });
     if (!outcome.ok) {
       request.log.info({ reason: outcome.reason }, 'authentication refused');
-      throw new HttpError('UNAUTHORIZED', outcome.reason, {
-        headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },
-      });
+      done(
+        new HttpError('UNAUTHORIZED', outcome.reason, {
+          headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },
+        }),
+      );
+      return;
     }
-    if (outcome.uid !== Number(uid)) throw new HttpError('FORBIDDEN');
+    if (outcome.uid !== Number(uid)) {
+      done(new HttpError('FORBIDDEN'));
+      return;
+    }
     request.syncUid = outcome.uid;
+    done();
   };
 }
