@@ -48,15 +48,10 @@ after(async () => {
 });
 let databases = 0;
 
-/** A fresh, empty storage on `backend`; closed after the calling file's tests. */
+/** A fresh, empty storage on `backend`; the caller closes it (`Harness.close`). */
 export async function openStorage(backend: Backend): Promise<SyncStorage> {
   let storage: SyncStorage;
-  if (process.env.DEV_STORAGE_MODULE) {
-    const dev = (await import(process.env.DEV_STORAGE_MODULE)) as {
-      openMemoryStorage: () => SyncStorage;
-    };
-    storage = dev.openMemoryStorage();
-  } else if (backend === 'sqlite') {
+  if (backend === 'sqlite') {
     storage = await openSql('sqlite::memory:');
   } else if (backend === 'cached') {
     if (!memcached) {
