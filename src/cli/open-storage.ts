@@ -26,7 +26,10 @@ export async function openServeStorage(config: ServeConfig, logger: Logger): Pro
   if (config.cache === 'none') return database;
   const cache =
     config.cache === 'memcached'
-      ? new MemcachedClient({ servers: config.memcached })
+      ? new MemcachedClient({
+          servers: config.memcached,
+          retryInterval: config.memcachedRetrySeconds * 1000,
+        })
       : new MemoryStore();
   const cacheLogger = logger.child({ component: 'cache' });
   return createCachedStorage({

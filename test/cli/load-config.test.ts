@@ -20,10 +20,26 @@ describe('serve configuration', () => {
     assert.equal(config.database, 'sqlite:data/syncstorage.db');
     assert.equal(config.cache, 'memory');
     assert.deepEqual(config.cachedCollections, ['meta', 'clients']);
-    assert.deepEqual(config.cacheOnlyCollections, ['tabs']);
+    // The in-process cache dies with the process: tabs stay in the database.
+    assert.deepEqual(config.cacheOnlyCollections, []);
+    assert.equal(config.memcachedRetrySeconds, 30);
     assert.equal(config.quotaBytes, null);
     assert.equal(config.masterSecret, null);
     assert.ok(Object.isFrozen(config));
+  });
+
+  test('with memcached, tabs are cache-only and the retry interval is configurable', () => {
+    const config = loadServeConfig({
+      flags: { memcached: '127.0.0.1:11211', memcachedRetrySeconds: '5' },
+      env: {},
+    });
+    assert.equal(config.cache, 'memcached');
+    assert.deepEqual(config.cacheOnlyCollections, ['tabs']);
+    assert.equal(config.memcachedRetrySeconds, 5);
+    assert.throws(
+      () => loadServeConfig({ flags: { memcachedRetrySeconds: '0' }, env: {} }),
+      /--memcached-retry-seconds/,
+    );
   });
 
   test('flags beat environment, environment beats the file (syncstorage-rs names)', () => {

@@ -24,6 +24,8 @@ export interface ServeConfig {
   memcached: string[];
   cachedCollections: string[];
   cacheOnlyCollections: string[];
+  /** Seconds a memcached server that failed is left alone before it is tried again. */
+  memcachedRetrySeconds: number;
   publicUrl: string | null;
   trustProxy: boolean;
   skewSeconds: number;
@@ -135,6 +137,10 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
     );
   }
   if (memcached.length > 0 && cache !== 'memcached') cache = 'memcached';
+  const memcachedRetrySeconds = get('memcachedRetrySeconds', 30);
+  if (memcachedRetrySeconds < 1) {
+    throw new CliConfigError(`invalid ${label(specOf('memcachedRetrySeconds'))}: expected ≥ 1`);
+  }
   const port = get('port', 8000);
   if (port < 1 || port > 65535)
     throw new CliConfigError(`invalid ${label(specOf('port'))}: expected 1..65535`);
@@ -169,7 +175,11 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
     cache: cache as CacheMode,
     memcached: Object.freeze(memcached) as string[],
     cachedCollections: get('cachedCollections', ['meta', 'clients']),
-    cacheOnlyCollections: get('cacheOnlyCollections', ['tabs']),
+    // Cache-only data lives as long as the cache does: in memcached it outlives
+    // a restart of this process, in the in-process cache it would not, so the
+    // embedded default keeps tabs in the database.
+    cacheOnlyCollections: get('cacheOnlyCollections', cache === 'memcached' ? ['tabs'] : []),
+    memcachedRetrySeconds,
     publicUrl: get<string | null>('publicUrl', null),
     trustProxy: get('trustProxy', false),
     skewSeconds: get('hawkSkewSeconds', 60),

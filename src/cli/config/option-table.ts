@@ -119,7 +119,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     path: ['cache_only_collections'],
     flag: '--cache-only-collections',
     kind: 'list',
-    description: 'collections kept only in the cache when a cache is used (default tabs)',
+    description:
+      'collections kept only in the cache (default tabs with --memcached; none with the in-process cache, whose data a restart loses)',
+  },
+  {
+    name: 'memcachedRetrySeconds',
+    path: ['memcached_retry_seconds'],
+    flag: '--memcached-retry-seconds',
+    kind: 'integer',
+    description:
+      'seconds a failed memcached server is left alone before it is retried (default 30)',
   },
   {
     name: 'publicUrl',
