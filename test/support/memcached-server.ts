@@ -106,7 +106,11 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
+      const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      proc.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
       proc.kill(sig);
     });
   }

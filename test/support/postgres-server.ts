@@ -120,8 +120,14 @@ export async function startPostgres(): Promise<PostgresServer> {
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
         await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGINT'); // fast shutdown
+          // Fast shutdown; a server that has not gone in 5 s is killed, so a
+          // slow shutdown can never hold a test file open until its timeout.
+          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGINT');
         });
       }
       rmSync(dir, { recursive: true, force: true });
