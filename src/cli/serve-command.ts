@@ -3,6 +3,7 @@
  * listen, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish
  * requests in flight, close storage and cache).
  */
+import { relative as relativePath } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp } from '../server/app.js';
 import { resolveServerConfig } from '../server/config/server-config.js';
@@ -41,7 +42,7 @@ export function registerServeCommand(program: Command, version: string): void {
         process.stderr.write(
           `Generated a master secret in ${stored.path} (keep it private):\n  ${stored.secret}\n` +
             `Share it with your token server as SYNC_MASTER_SECRET, or mint a token for uid 1 with:\n` +
-            `  syncstorage token --uid 1 --data-dir ${config.dataDir}\n`,
+            `  ${invocation()} token --uid 1 --data-dir ${config.dataDir}\n`,
         );
       }
     }
@@ -100,4 +101,13 @@ export function registerServeCommand(program: Command, version: string): void {
 /** A database URL without its password, for the log. */
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+/** How this binary was started, so the hint works from a checkout (`node dist/cli/main.js`) too. */
+function invocation(): string {
+  const script = process.argv[1] ?? '';
+  if (/[/\\]syncstorage$/.test(script)) return 'syncstorage';
+  const relative = relativePath(process.cwd(), script);
+  const path = relative.startsWith('..') ? script : relative;
+  return path.endsWith('.ts') ? `npx tsx ${path}` : `node ${path}`;
 }

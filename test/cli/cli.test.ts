@@ -74,7 +74,7 @@ describe('syncstorage CLI', () => {
     assert.equal(lb.status, 200);
     const secret = readFileSync(join(dataDir, 'master-secret'), 'utf8').trim();
     assert.ok(stderr.includes(secret), 'the new secret is printed on the terminal');
-    assert.match(stderr, /syncstorage token --uid 1/);
+    assert.match(stderr, / token --uid 1 --data-dir /);
 
     const { stdout: tokenJson } = await cli(
       'token',
