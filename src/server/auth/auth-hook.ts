@@ -35,7 +35,7 @@ export function authHook(authenticator: HawkAuthenticator): onRequestHookHandler
       allowExpired: request.method === 'GET' && /\/info\/collections(\?|$)/.test(request.url),
     });
     if (!outcome.ok) {
-      request.log.info({ reason: outcome.reason }, 'authentication refused');
+      request.log.info({ reqId: request.id, reason: outcome.reason }, 'authentication refused');
       done(
         new HttpError('UNAUTHORIZED', outcome.reason, {
           headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },

@@ -131,7 +131,7 @@ export class SqlSessions {
       return fn(current);
     }
     if (mode === 'write') return this.transaction('write', fn);
-    const lease = await this.#acquire('read');
+    const lease = this.#acquireReadNow() ?? (await this.#acquire('read'));
     const session = this.#newSession(lease.executor, 'read', false);
     try {
       return await this.#store.run(session, () => fn(session));
@@ -140,6 +140,14 @@ export class SqlSessions {
     } finally {
       session.closed = true;
       lease.release();
+    }
+  }
+
+  #acquireReadNow(): SqlLease | undefined {
+    try {
+      return this.#driver.acquireReadNow?.();
+    } catch (error) {
+      throw this.#driver.translateError(error);
     }
   }
 

@@ -60,6 +60,12 @@ export interface SqlDriver {
   /** A connection for reads outside any write session. */
   acquireRead(): Promise<SqlLease>;
   /**
+   * An idle read connection right now, or undefined (then use `acquireRead`).
+   * Optional: it spares the hot path of a plain read the promises of an
+   * acquire that cannot wait anyway. Throws as `acquireRead` does.
+   */
+  acquireReadNow?(): SqlLease | undefined;
+  /**
    * A connection for a write session. Throws `ConflictError` if none can be
    * had within `timeoutMs` (SQLite has one write connection).
    */

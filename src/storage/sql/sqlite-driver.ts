@@ -136,7 +136,18 @@ export class SqliteDriver implements SqlDriver {
   async acquireRead(): Promise<SqlLease> {
     if (this.#closed) throw new StorageUnavailableError('storage is closed');
     if (this.#memory) return this.acquireWrite(60_000);
-    const reader = await this.#takeReader();
+    return this.#readLease(await this.#takeReader());
+  }
+
+  acquireReadNow(): SqlLease | undefined {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    // `:memory:` reads share the guarded write connection: they may have to wait.
+    if (this.#memory) return undefined;
+    const idle = this.#idleReaders.pop();
+    return idle && this.#readLease(idle);
+  }
+
+  #readLease(reader: SqliteExecutor): SqlLease {
     let released = false;
     return {
       executor: reader,
