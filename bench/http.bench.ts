@@ -277,6 +277,8 @@ async function main(): Promise<void> {
   console.log(
     `info/collections / ceiling = ${(100 * infoRatio).toFixed(1)} % (target ≥ 50 %: ${verdict})`,
   );
+  // A partial (BENCH_ONLY) or profiled run is not a result to keep.
+  if (process.env.BENCH_ONLY || process.env.BENCH_PROFILE) return;
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(
     new URL('./results/http.json', import.meta.url),
