@@ -7,6 +7,7 @@
  *   new MemcachedClient({ servers: [mc.address] })
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { killWithTestProcess } from './child-cleanup.js';
 import { freePort, waitForPort } from './free-port.js';
 
 export interface MemcachedOptions {
@@ -30,21 +31,6 @@ export interface MemcachedServer {
   start(): Promise<void>;
   /** SIGTERM and wait. Safe to call twice. */
   stop(): Promise<void>;
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** A test process that dies must not leave memcached behind. */
-function killOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const proc of running) proc.kill('SIGKILL');
-    });
-  }
 }
 
 export function memcachedBinary(): string {
@@ -91,7 +77,7 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
 
   async function start(): Promise<void> {
     child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    killOnExit(child);
+    killWithTestProcess(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<never>((_, reject) =>

@@ -10,6 +10,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killWithTestProcess } from './child-cleanup.js';
 import { freePort, waitForPort } from './free-port.js';
 
 export interface PostgresServer {
@@ -84,7 +85,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  process.once('exit', () => child.kill('SIGKILL'));
+  killWithTestProcess(child);
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`postgres exited (${code}): ${stderr}`))),
   );
