@@ -39,8 +39,8 @@ import { LockScope } from './lock-scope.js';
 import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
 import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { UncachedManager } from './uncached-manager.js';
-// The backend's own argument checks: this layer must refuse the same input,
-// and before any of it becomes part of a cache key.
+// The storage layer's argument checks: refuse the same input as any backend,
+// before any of it becomes part of a cache key.
 import {
   checkBsoFields,
   checkBsoInputs,
@@ -49,7 +49,7 @@ import {
   checkIds,
   checkItemId,
   checkUserId,
-} from '../sql/input-checks.js';
+} from '../input-checks.js';
 
 /** Seed 000: recalculate the total size at most once an hour. */
 const SIZE_RECALCULATION_SECONDS = 60 * 60;

@@ -5,7 +5,7 @@
  * range (`modified <= bound`), so a late page skips only the few rows that
  * share the bound's timestamp.
  */
-import type { CheckedFind } from './input-checks.js';
+import type { CheckedFind } from '../input-checks.js';
 import type { PagePosition } from './paging-token.js';
 import type { SqlValue } from './sql-types.js';
 

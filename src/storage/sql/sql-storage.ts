@@ -35,7 +35,7 @@ import {
   checkIds,
   checkItemId,
   checkUserId,
-} from './input-checks.js';
+} from '../input-checks.js';
 import { findQuery, placeholders } from './find-query.js';
 import { decodeOffset, encodeNextOffset } from './paging-token.js';
 import { MAX_TTL, migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';

@@ -3,14 +3,14 @@
  * so a library user of `SyncStorage` gets the same guarantees; failures are
  * `StorageInputError`, never a database error.
  */
-import { StorageInputError } from '../errors.js';
+import { StorageInputError } from './errors.js';
 import {
   isValidBsoId,
   isValidCollectionName,
   MAX_SORTINDEX,
   MAX_TTL_SECONDS,
-} from '../bso-rules.js';
-import type { BsoInput, FindOptions, SortOrder, UserId } from '../sync-storage.js';
+} from './bso-rules.js';
+import type { BsoInput, FindOptions, SortOrder, UserId } from './sync-storage.js';
 
 const SORTS: ReadonlySet<string> = new Set(['newest', 'oldest', 'index']);
 /** More ids than any request may carry (100 on the wire) but bounded for SQL. */
