@@ -3,9 +3,8 @@
  * over 30 days as an absolute Unix time (protocol.txt, "Expiration times"),
  * so longer lifetimes are converted here instead of expiring at once.
  */
+import { MAX_RELATIVE_TTL } from '../memcache/ttl.js';
 import { CacheOptionError } from './cache-errors.js';
-
-export const MAX_RELATIVE_TTL = 2_592_000;
 
 export function checkLifetime(lifetime: number, name = 'lifetime'): number {
   if (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime < 0) {

@@ -1,6 +1,7 @@
 /**
  * Options of the cached layer, validated once and frozen (fastify style).
  */
+import { MAX_RELATIVE_TTL } from '../../memcache/ttl.js';
 import type { CacheStore } from '../../memcache/cache-store.js';
 import { isValidCollectionName } from '../bso-rules.js';
 import { StorageInputError } from '../errors.js';
@@ -82,8 +83,10 @@ export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
   }
   const lockTtl = options.lockTtl ?? DEFAULT_LOCK_TTL_SECONDS;
   // memcached reads TTLs above 30 days as absolute times (cache-store.ts).
-  if (!Number.isInteger(lockTtl) || lockTtl < 1 || lockTtl > 2_592_000) {
-    throw new StorageInputError(`option lockTtl must be an integer 1..2592000, got ${lockTtl}`);
+  if (!Number.isInteger(lockTtl) || lockTtl < 1 || lockTtl > MAX_RELATIVE_TTL) {
+    throw new StorageInputError(
+      `option lockTtl must be an integer 1..${MAX_RELATIVE_TTL}, got ${lockTtl}`,
+    );
   }
   const keyPrefix = options.keyPrefix ?? '';
   // memcached keys may not hold spaces or control characters.
