@@ -85,6 +85,14 @@ export interface PurgeResult {
   isComplete: boolean;
 }
 
+/** What info/collections answers: the storage timestamp and the collection map. */
+export interface UserTimestamps {
+  /** Max over collection timestamps, deleted collections included; 0 for a user with no data. */
+  storage: number;
+  /** collection name → last-modified ms. */
+  collections: Record<string, number>;
+}
+
 export interface SyncStorage {
   // --- Locks. Every other call made inside `fn` (in the same async context)
   // runs in the lock's transaction, at the lock's single write timestamp.
@@ -106,6 +114,12 @@ export interface SyncStorage {
   getStorageTimestamp(userId: UserId): Promise<number>;
   /** collection name → last-modified ms. */
   getCollectionTimestamps(userId: UserId): Promise<Record<string, number>>;
+  /**
+   * Both of the above from one snapshot, in one read. Read apart, a write
+   * landing between them can give a map newer than its storage timestamp
+   * (an X-Last-Modified older than the body it is sent with).
+   */
+  getTimestamps(userId: UserId): Promise<UserTimestamps>;
   /** collection name → number of unexpired items. */
   getCollectionCounts(userId: UserId): Promise<Record<string, number>>;
   /** collection name → bytes of unexpired payloads. */

@@ -226,10 +226,7 @@ describe('storage failures', () => {
   test('an unavailable store is 503 with Retry-After, and the heartbeat says so', async () => {
     const h = await createHarness({
       wrap: (s) => {
-        const broken = failing(
-          'getCollectionTimestamps',
-          () => new StorageUnavailableError('db down'),
-        )(s);
+        const broken = failing('getTimestamps', () => new StorageUnavailableError('db down'))(s);
         return new Proxy(broken, {
           get(target, prop, receiver) {
             if (prop === 'healthCheck') return async () => ({ database: false });

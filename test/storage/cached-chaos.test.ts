@@ -90,6 +90,11 @@ for (const seed of [1, 2, 3]) {
         await inner.getStorageTimestamp(user),
         `step ${step}`,
       );
+      assert.deepEqual(
+        await f.storage.getTimestamps(user),
+        await inner.getTimestamps(user),
+        `step ${step}`,
+      );
     }
     failSometimes();
     await f.storage.close();
@@ -158,6 +163,7 @@ for (const [seed, cacheKind] of [
       await f.storage.getStorageTimestamp(user),
       await f.db.storage.getStorageTimestamp(user),
     );
+    assert.deepEqual(await f.storage.getTimestamps(user), await f.db.storage.getTimestamps(user));
     await f.storage.close();
   });
 }

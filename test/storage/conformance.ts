@@ -134,6 +134,50 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         assert.ok(ts >= Math.floor(before / 10) * 10 && ts <= clock.now() + 1000);
       });
 
+      it('getTimestamps is the storage timestamp and the collection map, deleted collections included', async (s) => {
+        const user = newUser();
+        assert.deepEqual(await s.getTimestamps(user), { storage: 0, collections: {} });
+        const t1 = await s.setItems(user, 'bookmarks', bsos(1));
+        const t2 = await s.setItems(user, 'history', bsos(1));
+        assert.deepEqual(await s.getTimestamps(user), {
+          storage: t2,
+          collections: { bookmarks: t1, history: t2 },
+        });
+        const deleted = await s.deleteCollection(user, 'history');
+        const after = await s.getTimestamps(user);
+        assert.deepEqual(after, { storage: deleted, collections: { bookmarks: t1 } });
+        assert.deepEqual(after, {
+          storage: await s.getStorageTimestamp(user),
+          collections: await s.getCollectionTimestamps(user),
+        });
+        await s.deleteStorage(user);
+        assert.deepEqual(await s.getTimestamps(user), { storage: 0, collections: {} });
+      });
+
+      it('getTimestamps never shows a collection newer than its storage timestamp, under concurrent writes', async (s) => {
+        const user = newUser();
+        await s.setItems(user, 'bookmarks', bsos(1));
+        let writing = true;
+        const writer = (async () => {
+          for (let i = 0; i < 40; i++) {
+            await s.setItems(user, i % 2 ? 'bookmarks' : 'history', [
+              { id: `w${i}`, payload: 'x' },
+            ]);
+          }
+          writing = false;
+        })();
+        let reads = 0;
+        while (writing) {
+          const { storage, collections } = await s.getTimestamps(user);
+          for (const [name, ts] of Object.entries(collections)) {
+            assert.ok(ts <= storage, `${name} at ${ts} after a storage timestamp of ${storage}`);
+          }
+          reads += 1;
+        }
+        await writer;
+        assert.ok(reads > 0);
+      });
+
       it('users do not see each other', async (s) => {
         const [alice, bob] = [newUser(), newUser()];
         await s.setItems(alice, 'history', [{ id: 'a', payload: 'secret' }]);

@@ -25,34 +25,34 @@ function mapBody(record: Record<string, number>): InfoBody {
 export function registerInfoRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { storage, config } = ctx;
 
-  /** Common shape: preconditions on the storage timestamp, then the body. */
+  /** Sets X-Last-Modified; true when X-If-Modified-Since makes the answer a 304. */
+  function notModified(request: FastifyRequest, reply: FastifyReply, storageMs: number): boolean {
+    setLastModified(request, reply, storageMs);
+    return checkRead(parsePreconditions(request.headers), storageMs) === 'not-modified';
+  }
+
+  function send(reply: FastifyReply, { json, records }: InfoBody): FastifyReply {
+    if (records !== null) reply.header('X-Weave-Records', String(records));
+    return reply.type('application/json').send(json);
+  }
+
+  /** A map route: the storage timestamp first, the body only when it is needed. */
   function infoRoute(path: string, read: Reader): void {
     app.get(path, async (request: FastifyRequest, reply: FastifyReply) => {
       const uid = userId(request);
-      const pre = parsePreconditions(request.headers);
       const storageMs = await storage.getStorageTimestamp(uid);
-      setLastModified(request, reply, storageMs);
-      if (checkRead(pre, storageMs) === 'not-modified') return reply.code(304).send();
-      const body = await read(uid);
-      if (body.records !== null) reply.header('X-Weave-Records', String(body.records));
-      return reply.type('application/json').send(body.json);
+      if (notModified(request, reply, storageMs)) return reply.code(304).send();
+      return send(reply, await read(uid));
     });
   }
 
-  // The storage timestamp stays a read of its own: it also covers deleted
-  // collections (their tombstone), which the collection map no longer shows,
-  // so the maximum of the map could go backwards and answer a wrong 304.
-  // The body is written straight to JSON: this is the request clients make
-  // most (every sync starts with it).
-  infoRoute('/info/collections', async (uid) => {
-    const timestamps = await storage.getCollectionTimestamps(uid);
-    let json = '{';
-    let records = 0;
-    for (const name of Object.keys(timestamps)) {
-      json += `${records === 0 ? '' : ','}${JSON.stringify(name)}:${wireSeconds(timestamps[name]!)}`;
-      records += 1;
-    }
-    return { json: `${json}}`, records };
+  // The request clients make most (every sync starts with it): both
+  // timestamps from one read, which is also one snapshot, and the body
+  // written straight to JSON.
+  app.get('/info/collections', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { storage: storageMs, collections } = await storage.getTimestamps(userId(request));
+    if (notModified(request, reply, storageMs)) return reply.code(304).send();
+    return send(reply, collectionsBody(collections));
   });
   infoRoute('/info/collection_counts', async (uid) =>
     mapBody(await storage.getCollectionCounts(uid)),
@@ -67,6 +67,17 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
   const configuration = JSON.stringify(limitsToWire(config.limits));
   infoRoute('/info/configuration', async () => ({ json: configuration, records: null }));
+}
+
+/** `{"name":seconds,…}` without building an intermediate object. */
+function collectionsBody(timestamps: Record<string, number>): InfoBody {
+  let json = '{';
+  let records = 0;
+  for (const name of Object.keys(timestamps)) {
+    json += `${records === 0 ? '' : ','}${JSON.stringify(name)}:${wireSeconds(timestamps[name]!)}`;
+    records += 1;
+  }
+  return { json: `${json}}`, records };
 }
 
 function mapValues(

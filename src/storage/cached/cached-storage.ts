@@ -25,6 +25,7 @@ import type {
   SetItemResult,
   SyncStorage,
   UserId,
+  UserTimestamps,
 } from '../sync-storage.js';
 import { CacheKeys } from './cache-keys.js';
 import { CacheLocks } from './cache-lock.js';
@@ -263,6 +264,18 @@ export class CachedStorage implements SyncStorage {
         // Cache-only collections cannot be known without the cache.
         const timestamps = await this.inner.getCollectionTimestamps(userId);
         for (const name of this.cacheOnly.keys()) delete timestamps[name];
+        return timestamps;
+      },
+    );
+  }
+
+  async getTimestamps(userId: UserId): Promise<UserTimestamps> {
+    checkUserId(userId);
+    return this.orDatabase(
+      () => this.totals.resolveTimestamps(userId),
+      async () => {
+        const timestamps = await this.inner.getTimestamps(userId);
+        for (const name of this.cacheOnly.keys()) delete timestamps.collections[name];
         return timestamps;
       },
     );

@@ -22,6 +22,7 @@ import type {
   SetItemResult,
   SyncStorage,
   UserId,
+  UserTimestamps,
 } from '../sync-storage.js';
 import { batchApplyStatements, batchItemUpserts } from './batch-statements.js';
 import { bsoUpserts, mergeDuplicateIds } from './bso-upsert.js';
@@ -175,6 +176,27 @@ export class SqlStorage implements SyncStorage {
         executor,
         rows.map((r) => [Number(r.collection), Number(r.last_modified)]),
       );
+    });
+  }
+
+  async getTimestamps(userId: UserId): Promise<UserTimestamps> {
+    checkUserId(userId);
+    return this.#sessions.inSession('read', async ({ executor }) => {
+      // Every row, the tombstone of deleted collections included: the
+      // storage timestamp is their maximum, the map leaves the tombstone out.
+      const rows = await executor.all<{ collection: number; last_modified: number }>(
+        'SELECT collection, last_modified FROM user_collections WHERE userid = ?',
+        [userId],
+      );
+      let storage = 0;
+      const live: Array<[number, number]> = [];
+      for (const row of rows) {
+        const ts = Number(row.last_modified);
+        if (ts > storage) storage = ts;
+        const id = Number(row.collection);
+        if (id !== TOMBSTONE_COLLECTION && ts > 0) live.push([id, ts]);
+      }
+      return { storage, collections: await this.#byName(executor, live) };
     });
   }
 
