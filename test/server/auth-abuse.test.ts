@@ -82,6 +82,11 @@ describe('authentication', () => {
     const sign = { nonce: 'once-only', ts: String(Math.floor(Date.now() / 1000)) };
     assert.equal((await client.get('/storage/x', { sign })).status, 200);
     assertUnauthorized(await client.get('/storage/x', { sign }));
+    // Spent for that token whatever the request: another path, same ts and nonce.
+    assertUnauthorized(await client.get('/storage/y', { sign }));
+    // Another token (same user, new salt) has nonces of its own.
+    client.renewToken();
+    assert.equal((await client.get('/storage/x', { sign })).status, 200);
   });
 
   test('a MAC for another host, port, method or path', async () => {
