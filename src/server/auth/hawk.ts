@@ -29,28 +29,52 @@ export interface HawkRequest {
   ext?: string;
 }
 
+const SCHEME = /^hawk\s+/i;
+// One `name="value"` and its separator, matched where the last one ended.
 const ATTRIBUTE = /\s*([a-z]+)="([^"\\]*)"\s*(?:,|$)/y;
-const KNOWN = new Set(['id', 'ts', 'nonce', 'mac', 'hash', 'ext', 'app', 'dlg']);
+/** Each attribute's bit, to refuse one given twice. */
+const KNOWN: Readonly<Record<string, number>> = {
+  id: 1,
+  ts: 2,
+  nonce: 4,
+  mac: 8,
+  hash: 16,
+  ext: 32,
+  app: 64,
+  dlg: 128,
+};
 
 /** Parse an Authorization header; undefined when it is not a well-formed Hawk header. */
 export function parseHawkHeader(header: string | undefined): HawkAttributes | undefined {
   if (!header) return undefined;
-  const match = /^hawk\s+(.*)$/is.exec(header);
-  if (!match?.[1]) return undefined;
-  const body = match[1].trim();
-  const attributes: Record<string, string> = {};
-  ATTRIBUTE.lastIndex = 0;
-  while (ATTRIBUTE.lastIndex < body.length) {
-    const start = ATTRIBUTE.lastIndex;
-    const attr = ATTRIBUTE.exec(body);
-    if (!attr || attr.index !== start) return undefined;
-    const [, name = '', value = ''] = attr;
-    if (!KNOWN.has(name) || name in attributes) return undefined;
-    attributes[name] = value;
+  const scheme = SCHEME.exec(header);
+  if (!scheme) return undefined;
+  // One object shape for every header (the parse runs on every request).
+  const attributes: HawkAttributes = {
+    id: '',
+    ts: '',
+    nonce: '',
+    mac: '',
+    hash: undefined,
+    ext: undefined,
+    app: undefined,
+    dlg: undefined,
+  };
+  let seen = 0;
+  const end = header.trimEnd().length;
+  ATTRIBUTE.lastIndex = scheme[0].length;
+  while (ATTRIBUTE.lastIndex < end) {
+    const attr = ATTRIBUTE.exec(header);
+    if (!attr) return undefined;
+    const name = attr[1] ?? '';
+    const bit = Object.hasOwn(KNOWN, name) ? KNOWN[name]! : 0;
+    if (bit === 0 || seen & bit) return undefined;
+    seen |= bit;
+    attributes[name as keyof HawkAttributes] = attr[2] ?? '';
   }
   const { id, ts, nonce, mac } = attributes;
   if (!id || !ts || !nonce || !mac || !/^\d{1,15}$/.test(ts)) return undefined;
-  return { ...attributes, id, ts, nonce, mac };
+  return attributes;
 }
 
 /** The normalized string of Hawk 1 for a request. */

@@ -11,9 +11,12 @@ export interface RequestOrigin {
   port: number;
 }
 
+/** The first of a comma-separated header's values (a proxy chain appends). */
 function first(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
-  return text?.split(',')[0]?.trim() || undefined;
+  if (text === undefined) return undefined;
+  const comma = text.indexOf(',');
+  return (comma === -1 ? text : text.slice(0, comma)).trim() || undefined;
 }
 
 /** "[::1]:8000" → ["::1", "8000"]; "example.com" → ["example.com", undefined]. */
