@@ -167,7 +167,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   void app.register(
     async (scope) => {
-      scope.addHook('onRequest', authHook(authenticator));
+      // A route-level hook, so each route's own allowance (info/collections
+      // takes an expired token) is fixed here rather than looked up per request.
+      scope.addHook('onRoute', (route) => {
+        const auth = authHook(authenticator, {
+          allowExpired: route.config?.allowExpiredToken === true,
+        });
+        route.onRequest = [auth, ...[route.onRequest ?? []].flat()];
+      });
       registerInfoRoutes(scope, ctx);
       registerCollectionRoutes(scope, ctx);
       registerPostRoutes(scope, ctx);

@@ -22,7 +22,15 @@ declare module 'fastify' {
   }
 }
 
-export function authHook(authenticator: HawkAuthenticator): onRequestHookHandler {
+export interface AuthHookOptions {
+  /** Accept an expired token (info/collections). */
+  allowExpired: boolean;
+}
+
+export function authHook(
+  authenticator: HawkAuthenticator,
+  { allowExpired }: AuthHookOptions,
+): onRequestHookHandler {
   // Callback style: it runs on every API request, and needs no await.
   return function authenticate(
     request: FastifyRequest,
@@ -39,7 +47,7 @@ export function authHook(authenticator: HawkAuthenticator): onRequestHookHandler
       url: request.url,
       headers: request.headers,
       encrypted: Boolean((request.raw.socket as TLSSocket | undefined)?.encrypted),
-      allowExpired: request.routeOptions.config.allowExpiredToken === true,
+      allowExpired,
     });
     if (!outcome.ok) {
       request.log.info({ reqId: request.id, reason: outcome.reason }, 'authentication refused');
