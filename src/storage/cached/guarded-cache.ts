@@ -24,6 +24,9 @@ import type { CachedStorageLogger } from './options.js';
 /** More users than this written during one outage cannot all be invalidated. */
 const MAX_TRACKED_USERS = 100_000;
 
+/** Entries kept decoded for shared reads: the hot users' metadata (a few hundred bytes each). */
+const MAX_DECODED = 2_000;
+
 export interface JsonWithCas<T> {
   value: T;
   cas: CasToken;
@@ -54,7 +57,26 @@ function decode(raw: unknown): unknown {
   }
 }
 
+function sameRaw(known: string | Buffer, raw: unknown): boolean {
+  if (typeof known === 'string') return known === raw;
+  return Buffer.isBuffer(raw) && known.equals(raw);
+}
+
+/** Freeze a decoded JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export class GuardedCache {
+  /** Last decoded value per key for `gets(…, { shared: true })`, with the raw value it came from. */
+  private readonly decoded = new Map<
+    string,
+    { raw: string | Buffer; validate: (v: unknown) => boolean; value: unknown }
+  >();
   private down = false;
   private readonly writtenWhileDown = new Set<UserId>();
   private overflowed = false;
@@ -107,15 +129,38 @@ export class GuardedCache {
     return value !== undefined && validate(value) ? value : undefined;
   }
 
+  /**
+   * Decoded value and CAS; the value is null when undecodable (it keeps its
+   * CAS so a writer can replace it). With `shared`, the caller takes a
+   * deeply frozen value that other callers may get too: an entry read again
+   * with the same contents is then not parsed and validated again (the
+   * per-user metadata is read by every request).
+   */
   async gets<T>(
     key: string,
     validate: (v: unknown) => v is T,
+    options: { shared?: boolean } = {},
   ): Promise<JsonWithCas<T | null> | undefined> {
     const hit = await this.call(() => this.store.gets(key));
     if (hit === undefined) return undefined;
-    const value = decode(hit.value);
-    // An undecodable value keeps its CAS so a writer can replace it.
-    return { value: value !== undefined && validate(value) ? value : null, cas: hit.cas };
+    if (!options.shared) {
+      const value = decode(hit.value);
+      return { value: value !== undefined && validate(value) ? value : null, cas: hit.cas };
+    }
+    const known = this.decoded.get(key);
+    if (known && known.validate === validate && sameRaw(known.raw, hit.value)) {
+      return { value: known.value as T | null, cas: hit.cas };
+    }
+    const decoded = decode(hit.value);
+    const value = decoded !== undefined && validate(decoded) ? deepFreeze(decoded) : null;
+    if (typeof hit.value === 'string' || Buffer.isBuffer(hit.value)) {
+      if (this.decoded.size >= MAX_DECODED && !known) {
+        const oldest = this.decoded.keys().next().value;
+        if (oldest !== undefined) this.decoded.delete(oldest);
+      }
+      this.decoded.set(key, { raw: hit.value, validate, value });
+    }
+    return { value, cas: hit.cas };
   }
 
   async getMulti(keys: readonly string[]): Promise<unknown[]> {

@@ -141,7 +141,7 @@ export class MetadataStore {
    * database was asked, so a write that finished in between wins).
    */
   async read(userId: UserId): Promise<MetadataSnapshot> {
-    const hit = await this.cache.gets(this.keys.metadata(userId), isMetadata);
+    const hit = await this.cache.gets(this.keys.metadata(userId), isMetadata, { shared: true });
     if (hit?.value) return { metadata: hit.value, cas: hit.cas };
     return { metadata: await this.rebuild(userId, hit?.cas), cas: undefined };
   }
@@ -178,7 +178,7 @@ export class MetadataStore {
   async markDirty(userId: UserId, collection: string): Promise<DirtyMark> {
     const key = this.keys.metadata(userId);
     for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
-      const hit = await this.cache.gets(key, isMetadata);
+      const hit = await this.cache.gets(key, isMetadata, { shared: true });
       if (!hit?.value) {
         await this.rebuild(userId, hit?.cas);
         continue;
@@ -218,7 +218,7 @@ export class MetadataStore {
     const key = this.keys.metadata(userId);
     const c = mark.collection;
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const hit = await this.cache.gets(key, isMetadata);
+      const hit = await this.cache.gets(key, isMetadata, { shared: true });
       // Gone (evicted, flushed): the next reader rebuilds from the database.
       if (!hit?.value) return;
       const m = hit.value;
@@ -327,7 +327,7 @@ export class MetadataStore {
   /** Store a freshly computed total size (best effort). */
   async storeSize(userId: UserId, size: number): Promise<void> {
     const key = this.keys.metadata(userId);
-    const hit = await this.cache.gets(key, isMetadata);
+    const hit = await this.cache.gets(key, isMetadata, { shared: true });
     if (!hit?.value) return;
     await this.cache.cas(key, { ...hit.value, size, last_size_recalc: this.nowSeconds() }, hit.cas);
   }
