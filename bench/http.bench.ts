@@ -1,13 +1,21 @@
 /**
  * `npm run bench:http`: the SyncStorage server on SQLite under autocannon,
  * beside a bare Fastify handler returning a fixed JSON object (the framework
- * ceiling), in the same run. Each server runs in its own child process so the
- * load generator does not share its event loop. Every sync request carries a
+ * ceiling), in the same run. Each server runs in its own child process
+ * (bench/http-bench-server.mjs, the built code in plain Node) so the load
+ * generator does not share its event loop. Every sync request carries a
  * fresh Hawk header (new nonce, real MAC), as clients send them.
  *
- * Target: GET info/collections ≥ 50 % of the ceiling (on the bare SQL
- * backend; a second row shows the embedded default, which adds the in-process
- * cache layer in front of the same SQLite).
+ * Each scenario is warmed up unmeasured, then measured in ROUNDS rounds that
+ * take every scenario in turn; a ratio is the median of per-round ratios.
+ *
+ * Target: GET info/collections ≥ 50 % of the ceiling. Two rows: the bare SQL
+ * backend, and the embedded default (`serve`'s storage: the in-process cache
+ * layer in front of the same SQLite).
+ *
+ * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (3); BENCH_ONLY=info
+ * runs the matching scenarios and the ceiling; BENCH_PROFILE=<dir> writes the
+ * servers' CPU profiles. Neither kind of partial run overwrites the results.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
