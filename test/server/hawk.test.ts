@@ -100,18 +100,29 @@ describe('request origin for the MAC', () => {
 describe('nonce cache', () => {
   test('refuses a nonce seen within the window, forgets it after', () => {
     let now = 1_000_000;
-    const cache = new NonceCache({ ttlMs: 120_000, clock: () => now });
-    assert.equal(cache.checkAndAdd('a'), true);
-    assert.equal(cache.checkAndAdd('a'), false);
-    assert.equal(cache.checkAndAdd('b'), true);
-    now += 120_001;
-    assert.equal(cache.checkAndAdd('a'), true);
-    assert.equal(cache.size, 1, 'expired entries are pruned');
+    const cache = new NonceCache({ windowSeconds: 60, clock: () => now });
+    const ts = Math.floor(now / 1000);
+    assert.equal(cache.checkAndAdd(ts, 'a'), true);
+    assert.equal(cache.checkAndAdd(ts, 'a'), false);
+    assert.equal(cache.checkAndAdd(ts, 'b'), true);
+    assert.equal(cache.checkAndAdd(ts + 1, 'a'), true, 'another ts, another request');
+    // Still refused while its ts is acceptable, from either side of it.
+    now += 60_000;
+    assert.equal(cache.checkAndAdd(ts, 'a'), false);
+    // Once its ts is out of the window (such requests are refused as stale
+    // first), the bucket is gone.
+    now += 1_000;
+    assert.equal(cache.checkAndAdd(ts + 61, 'c'), true);
+    assert.equal(cache.size, 2, 'the ts bucket out of the window was dropped');
+    assert.equal(cache.checkAndAdd(ts + 1, 'a'), false);
   });
 
-  test('stays bounded', () => {
-    const cache = new NonceCache({ ttlMs: 60_000, maxEntries: 3 });
-    for (const key of ['a', 'b', 'c', 'd']) assert.equal(cache.checkAndAdd(key), true);
+  test('stays bounded, forgetting the oldest ts first', () => {
+    const cache = new NonceCache({ windowSeconds: 60, maxEntries: 3, clock: () => 1_000_000 });
+    assert.equal(cache.checkAndAdd(1001, 'x'), true);
+    for (const key of ['a', 'b', 'c']) assert.equal(cache.checkAndAdd(1000, key), true);
     assert.equal(cache.size, 3);
+    assert.equal(cache.checkAndAdd(1001, 'x'), false, 'the newer ts kept');
+    assert.equal(cache.checkAndAdd(1000, 'a'), true, 'the oldest entry of the oldest ts forgotten');
   });
 });

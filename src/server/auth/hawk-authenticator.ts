@@ -63,12 +63,8 @@ export class HawkAuthenticator {
   constructor(options: AuthenticatorOptions) {
     this.#options = options;
     this.#signingKey = signingKey(options.masterSecret);
-    // A nonce needs remembering only while its ts is acceptable: skew on
-    // either side of now.
-    this.#nonces = new NonceCache({
-      ttlMs: Math.max(1, options.skewSeconds) * 2000,
-      clock: options.clock,
-    });
+    // A nonce needs remembering only while its ts is acceptable.
+    this.#nonces = new NonceCache({ windowSeconds: options.skewSeconds, clock: options.clock });
   }
 
   authenticate(request: AuthRequest): AuthOutcome {
@@ -110,7 +106,7 @@ export class HawkAuthenticator {
     // Remembered per (token, ts, nonce) as Hawk says, with the token as a
     // short digest of its id: the window holds every request of the last
     // 2 × skew seconds, so a few dozen bytes each instead of ~200.
-    if (!this.#nonces.checkAndAdd(`${verified.tag}:${attrs.ts}:${attrs.nonce}`)) {
+    if (!this.#nonces.checkAndAdd(Number(attrs.ts), `${verified.tag}:${attrs.nonce}`)) {
       return refuse('replayed nonce');
     }
     return { ok: true, uid: token.uid, token };
