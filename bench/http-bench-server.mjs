@@ -5,9 +5,8 @@
  * route (the framework ceiling). Sends its port to the parent over IPC.
  *
  * Usage (from bench/http.bench.ts): node bench/http-bench-server.mjs bare|sync|embedded
- * with BENCH_DB=<sqlite file> for sync/embedded.
+ * with BENCH_SECRET=<master secret> and BENCH_DB=<sqlite file> for sync/embedded.
  */
-const MASTER_SECRET = 'bench master secret';
 
 async function buildServer(kind) {
   const { default: Fastify } = await import('fastify');
@@ -39,7 +38,7 @@ async function buildServer(kind) {
   // one JSON line per request is part of the measurement.
   return buildApp({
     storage,
-    config: { masterSecret: MASTER_SECRET },
+    config: { masterSecret: process.env.BENCH_SECRET },
     ...(process.env.BENCH_NO_LOG ? {} : { logger: createLogger({ buffered: true }) }),
   });
 }

@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import { buildHawkHeader } from '../src/server/auth/hawk.js';
 import { mintToken } from '../src/server/auth/tokenlib.js';
 
-// Shared with bench/http-bench-server.mjs, which verifies what this signs.
+// Given to the servers (BENCH_SECRET), which verify what this signs.
 const MASTER_SECRET = 'bench master secret';
 const UID = 1;
 const CONNECTIONS = 50;
@@ -43,7 +43,7 @@ function startChild(
     execArgv: process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
       : [],
-    env: { ...process.env, ...env },
+    env: { ...process.env, BENCH_SECRET: MASTER_SECRET, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -59,6 +59,18 @@ const token = mintToken(MASTER_SECRET, {
   node: 'http://127.0.0.1',
   expires: Math.floor(Date.now() / 1000) + 3600,
 });
+
+/** A fresh Hawk header (new nonce, current ts) for one request. */
+function authorization(port: number, method: string, path: string): string {
+  return buildHawkHeader(token.id, token.key, {
+    method,
+    resource: path,
+    host: '127.0.0.1',
+    port,
+    ts: String(Math.floor(Date.now() / 1000)),
+    nonce: randomBytes(6).toString('base64url'),
+  });
+}
 
 function signed(
   port: number,
@@ -76,14 +88,7 @@ function signed(
       headers: {
         ...request.headers,
         'content-type': 'application/json',
-        authorization: buildHawkHeader(token.id, token.key, {
-          method,
-          resource: path,
-          host: '127.0.0.1',
-          port,
-          ts: String(Math.floor(Date.now() / 1000)),
-          nonce: randomBytes(6).toString('base64url'),
-        }),
+        authorization: authorization(port, method, path),
       },
     }),
   };
@@ -137,14 +142,7 @@ async function seed(port: number): Promise<void> {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: buildHawkHeader(token.id, token.key, {
-          method: 'POST',
-          resource: path,
-          host: '127.0.0.1',
-          port,
-          ts: String(Math.floor(Date.now() / 1000)),
-          nonce: randomBytes(6).toString('base64url'),
-        }),
+        authorization: authorization(port, 'POST', path),
       },
       body: JSON.stringify(items),
     });

@@ -257,16 +257,7 @@ export class CachedStorage implements SyncStorage {
   }
 
   async getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
-    checkUserId(userId);
-    return this.orDatabase(
-      async () => (await this.totals.resolveTimestamps(userId)).collections,
-      async () => {
-        // Cache-only collections cannot be known without the cache.
-        const timestamps = await this.inner.getCollectionTimestamps(userId);
-        for (const name of this.cacheOnly.keys()) delete timestamps[name];
-        return timestamps;
-      },
-    );
+    return (await this.getTimestamps(userId)).collections;
   }
 
   async getTimestamps(userId: UserId): Promise<UserTimestamps> {
@@ -274,6 +265,7 @@ export class CachedStorage implements SyncStorage {
     return this.orDatabase(
       () => this.totals.resolveTimestamps(userId),
       async () => {
+        // Cache-only collections cannot be known without the cache.
         const timestamps = await this.inner.getTimestamps(userId);
         for (const name of this.cacheOnly.keys()) delete timestamps.collections[name];
         return timestamps;

@@ -166,17 +166,7 @@ export class SqlStorage implements SyncStorage {
   }
 
   async getCollectionTimestamps(userId: UserId): Promise<Record<string, number>> {
-    checkUserId(userId);
-    return this.#sessions.inSession('read', async ({ executor }) => {
-      const rows = await executor.all<{ collection: number; last_modified: number }>(
-        'SELECT collection, last_modified FROM user_collections WHERE userid = ? AND collection <> ? AND last_modified > 0',
-        [userId, TOMBSTONE_COLLECTION],
-      );
-      return this.#byName(
-        executor,
-        rows.map((r) => [Number(r.collection), Number(r.last_modified)]),
-      );
-    });
+    return (await this.getTimestamps(userId)).collections;
   }
 
   async getTimestamps(userId: UserId): Promise<UserTimestamps> {
