@@ -1,6 +1,7 @@
 /**
  * The Fastify side of authentication: an onRequest hook (before the body is
- * read) for the `/1.5/:uid` scope. 401 carries `WWW-Authenticate: Hawk`;
+ * read) for each route of the `/1.5/:uid` scope, made when the route is
+ * registered (src/server/app.ts). 401 carries `WWW-Authenticate: Hawk`;
  * a valid token for another uid than the path's is 403.
  */
 import type {
