@@ -19,7 +19,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -35,10 +35,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SERVER_SCRIPT = new URL('./http-bench-server.mjs', import.meta.url).pathname;
 
-function startChild(
-  kind: string,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
+function startChild(kind: string, env: Record<string, string>): Promise<Server> {
   const child = fork(SERVER_SCRIPT, [kind], {
     execArgv: process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
@@ -94,29 +91,53 @@ function signed(
   };
 }
 
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
 interface Scenario {
   name: string;
-  port: number;
+  server: Server;
   request: autocannon.Request;
 }
 
 interface Sample {
   requestsPerSecond: number;
+  /** The server process's user + system CPU per response (Linux /proc), µs; null elsewhere. */
+  serverCpuUsPerRequest: number | null;
   latencyP50Ms: number;
   latencyP99Ms: number;
   non2xx: number;
   errors: number;
 }
 
+/** User + system CPU time of a process so far, µs (from /proc; null where there is none). */
+function cpuMicros(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
 async function run(scenario: Scenario, seconds: number): Promise<Sample> {
+  const cpuBefore = cpuMicros(scenario.server.child.pid);
   const result = await autocannon({
-    url: `http://127.0.0.1:${scenario.port}`,
+    url: `http://127.0.0.1:${scenario.server.port}`,
     connections: CONNECTIONS,
     duration: seconds,
     requests: [scenario.request],
   });
+  const cpuAfter = cpuMicros(scenario.server.child.pid);
   return {
     requestsPerSecond: Math.round(result.requests.average),
+    serverCpuUsPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : Math.round((cpuAfter - cpuBefore) / result.requests.total),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -175,35 +196,35 @@ async function main(): Promise<void> {
     // Hawk header per request, which autocannon builds in this process), so
     // the ratio compares server work only; the bare server ignores the header.
     const all: Scenario[] = [
-      { name: CEILING, port: bare.port, request: signed(bare.port, 'GET', '/json') },
+      { name: CEILING, server: bare, request: signed(bare.port, 'GET', '/json') },
       {
         name: 'bare Fastify, unsigned client (reference)',
-        port: bare.port,
+        server: bare,
         request: { method: 'GET', path: '/json' },
       },
       {
         name: 'GET /__lbheartbeat__ (no auth)',
-        port: sync.port,
+        server: sync,
         request: { method: 'GET', path: '/__lbheartbeat__' },
       },
       {
         name: INFO,
-        port: sync.port,
+        server: sync,
         request: signed(sync.port, 'GET', `/1.5/${UID}/info/collections`),
       },
       {
         name: EMBEDDED_INFO,
-        port: embedded.port,
+        server: embedded,
         request: signed(embedded.port, 'GET', `/1.5/${UID}/info/collections`),
       },
       {
         name: 'GET 100 items, full=1',
-        port: sync.port,
+        server: sync,
         request: signed(sync.port, 'GET', `/1.5/${UID}/storage/full100?full=1`),
       },
       {
         name: 'POST 100 records',
-        port: sync.port,
+        server: sync,
         request: signed(sync.port, 'POST', `/1.5/${UID}/storage/posts`, posted),
       },
     ];
@@ -239,6 +260,9 @@ async function main(): Promise<void> {
     scenario,
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     perRound: runs.map((r) => r.requestsPerSecond),
+    serverCpuUsPerRequest: runs.every((r) => r.serverCpuUsPerRequest !== null)
+      ? median(runs.map((r) => r.serverCpuUsPerRequest!))
+      : null,
     latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
     latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
@@ -258,6 +282,7 @@ async function main(): Promise<void> {
       'req/s (median)': r.requestsPerSecond,
       '% of ceiling': `${(100 * ratio(r.scenario)).toFixed(1)} %`,
       'per round': r.perRound.join(' / '),
+      'server CPU µs/req': r.serverCpuUsPerRequest,
       'p50 ms': r.latencyP50Ms,
       'p99 ms': r.latencyP99Ms,
       non2xx: r.non2xx,
