@@ -93,7 +93,16 @@ function fromTree(tree: unknown): unknown {
       return rest.map(fromTree);
     case 'o': {
       const out: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < rest.length; i += 2) out[String(rest[i])] = fromTree(rest[i + 1]);
+      for (let i = 0; i + 1 < rest.length; i += 2) {
+        // Defined, not assigned: assigning a "__proto__" property would set
+        // the object's prototype instead of giving it that key back.
+        Object.defineProperty(out, String(rest[i]), {
+          value: fromTree(rest[i + 1]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return out;
     }
     case 'b':

@@ -23,6 +23,16 @@ describe('canonical key encoding', () => {
     for (const key of special) assert.deepEqual(decodeKey(encodeKey(key)), key);
   });
 
+  test('a "__proto__" property comes back as a property, never as a prototype', () => {
+    // Found by the property above (fast-check's counterexample {"__proto__": null}).
+    const key = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object;
+    const decoded = decodeKey(encodeKey(key)) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.deepEqual(Object.keys(decoded), ['__proto__', 'a']);
+    assert.equal((decoded as { polluted?: unknown }).polluted, undefined);
+    assert.deepEqual(decoded, key);
+  });
+
   test('two keys share an encoding exactly when they are equal', () => {
     fc.assert(
       fc.property(jsonKey, jsonKey, (a, b) => {
