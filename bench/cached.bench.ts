@@ -121,9 +121,9 @@ async function runBackend(
       [
         `GET ${ITEMS}-item clients`,
         (s, u) =>
-          s.withReadLock(u, 'clients', async () => [
-            await s.getCollectionTimestamp(u, 'clients'),
-            await s.getItems(u, 'clients'),
+          s.withReadLock(u, 'clients', async (tx) => [
+            await tx.getCollectionTimestamp(u, 'clients'),
+            await tx.getItems(u, 'clients'),
           ]),
       ],
     ];

@@ -94,19 +94,34 @@ export interface UserTimestamps {
 }
 
 export interface SyncStorage {
-  // --- Locks. Every other call made inside `fn` (in the same async context)
-  // runs in the lock's transaction, at the lock's single write timestamp.
+  // --- Locks. `fn` gets `tx`: this storage bound to the lock. Every call
+  // made through `tx` runs in the lock's transaction, at the lock's single
+  // write timestamp, and a lock taken through `tx` is re-entrant. Calls on
+  // the outer storage inside `fn` do not join the lock: they run as any
+  // other caller's would (a write would wait for this lock to end). `tx`
+  // is passed explicitly, as kysely passes its transaction, rather than
+  // found through AsyncLocalStorage, whose hooks would tax every promise of
+  // the process on Node 20.
 
-  /** Run `fn` holding a shared lock on the collection (re-entrant). */
-  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
+  /** Run `fn` holding a shared lock on the collection (re-entrant through `tx`). */
+  withReadLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T>;
 
   /**
-   * Run `fn` holding an exclusive lock on the collection (re-entrant). Writes
-   * inside share one timestamp, greater than the collection's current one.
-   * Throws `ConflictError` if the lock cannot be had in time. Taking a write
-   * lock (or writing) inside a read lock is a `LockEscalationError`.
+   * Run `fn` holding an exclusive lock on the collection (re-entrant through
+   * `tx`). Writes through `tx` share one timestamp, greater than the
+   * collection's current one. Throws `ConflictError` if the lock cannot be
+   * had in time. Taking a write lock (or writing) inside a read lock is a
+   * `LockEscalationError`.
    */
-  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T>;
+  withWriteLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T>;
 
   // --- The whole storage of a user.
 

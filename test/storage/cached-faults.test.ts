@@ -130,8 +130,8 @@ describe('cached layer: failure points of a write', () => {
     const t0 = await f.storage.setItems(user, 'meta', [{ id: 'keep', payload: 'k' }]);
     await payloads(f, user, 'meta');
     await assert.rejects(
-      f.storage.withWriteLock(user, 'meta', async () => {
-        await f.storage.setItems(user, 'meta', [{ id: 'lost', payload: 'l' }]);
+      f.storage.withWriteLock(user, 'meta', async (tx) => {
+        await tx.setItems(user, 'meta', [{ id: 'lost', payload: 'l' }]);
         throw new Error('boom');
       }),
       /boom/,
@@ -179,8 +179,8 @@ describe('cached layer: cache unreachable (chaos)', () => {
     assert.deepEqual(await payloads(f, user, 'clients'), ['a=new']);
     undo();
     // The first cache call after the outage is a lock: taken once, released once.
-    await f.storage.withWriteLock(user, 'bookmarks', async () => {
-      await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
+    await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
+      await tx.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
     });
     assert.equal(await f.raw.get(`${f.prefix}${user}:lock:bookmarks`), undefined);
     assert.deepEqual(await payloads(f, user, 'clients'), ['a=new']);

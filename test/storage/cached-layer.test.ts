@@ -85,11 +85,11 @@ describe('cached layer: keys and metadata', () => {
     const halfway = new Promise<void>((resolve) => (signal = resolve));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const reading = f.storage.withReadLock(user, 'meta', async () => {
-      const ts = await f.storage.getCollectionTimestamp(user, 'meta');
+    const reading = f.storage.withReadLock(user, 'meta', async (tx) => {
+      const ts = await tx.getCollectionTimestamp(user, 'meta');
       signal();
       await gate;
-      const { items } = await f.storage.getItems(user, 'meta');
+      const { items } = await tx.getItems(user, 'meta');
       return { ts, payloads: items.map((b) => b.payload) };
     });
     await halfway;
@@ -99,14 +99,14 @@ describe('cached layer: keys and metadata', () => {
     release();
     assert.deepEqual(await reading, { ts: t0, payloads: ['old'] }, 'one consistent snapshot');
     assert.deepEqual(
-      await f.storage.withReadLock(user, 'meta', async () => [
-        await f.storage.getCollectionTimestamp(user, 'meta'),
-        (await f.storage.getItem(user, 'meta', 'a')).payload,
+      await f.storage.withReadLock(user, 'meta', async (tx) => [
+        await tx.getCollectionTimestamp(user, 'meta'),
+        (await tx.getItem(user, 'meta', 'a')).payload,
       ]),
       [t1, 'new'],
     );
     await assert.rejects(
-      f.storage.withReadLock(user, 'meta', () => f.storage.setItems(user, 'meta', [{ id: 'b' }])),
+      f.storage.withReadLock(user, 'meta', (tx) => tx.setItems(user, 'meta', [{ id: 'b' }])),
       LockEscalationError,
     );
     await f.storage.close();
@@ -227,9 +227,9 @@ describe('cached layer: keys and metadata', () => {
     const t3 = await f.storage.setItems(user, 'tabs', [{ id: 't', payload: 'u' }]);
     assert.ok(t1 < t2 && t2 < t3, `${t1} ${t2} ${t3}`);
     assert.equal(await f.storage.getStorageTimestamp(user), t3);
-    const [a, b] = await f.storage.withWriteLock(user, 'tabs', async () => [
-      await f.storage.setItems(user, 'tabs', [{ id: 'x', payload: 'x' }]),
-      await f.storage.setItems(user, 'tabs', [{ id: 'y', payload: 'y' }]),
+    const [a, b] = await f.storage.withWriteLock(user, 'tabs', async (tx) => [
+      await tx.setItems(user, 'tabs', [{ id: 'x', payload: 'x' }]),
+      await tx.setItems(user, 'tabs', [{ id: 'y', payload: 'y' }]),
     ]);
     assert.ok(a! > t3);
     assert.equal(a, b, 'writes under one lock share its timestamp');

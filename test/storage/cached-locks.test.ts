@@ -15,8 +15,8 @@ describe('cached layer: cache locks', () => {
     const f = await cachedFixture();
     const user = newUser();
     const key = `${f.prefix}${user}:lock:tabs`;
-    const seen = await f.storage.withWriteLock(user, 'tabs', async () => {
-      await f.storage.setItems(user, 'tabs', [{ id: 't', payload: 'x' }]);
+    const seen = await f.storage.withWriteLock(user, 'tabs', async (tx) => {
+      await tx.setItems(user, 'tabs', [{ id: 't', payload: 'x' }]);
       return f.raw.get(key);
     });
     assert.ok(seen !== undefined, 'the lock key exists while held');
@@ -30,10 +30,10 @@ describe('cached layer: cache locks', () => {
     const user = newUser();
     const events: string[] = [];
     const writer = (name: string) =>
-      f.storage.withWriteLock(user, 'tabs', () =>
-        f.storage.withWriteLock(user, 'tabs', async () => {
+      f.storage.withWriteLock(user, 'tabs', (tx) =>
+        tx.withWriteLock(user, 'tabs', async () => {
           events.push(`${name}:in`);
-          await f.storage.withReadLock(user, 'tabs', () => new Promise((r) => setTimeout(r, 50)));
+          await tx.withReadLock(user, 'tabs', () => new Promise((r) => setTimeout(r, 50)));
           events.push(`${name}:out`);
         }),
       );
@@ -125,13 +125,13 @@ describe('cached layer: cache locks', () => {
   test('cacheLocks: other collections lock in the cache too, and fall back to the database lock when it is down', async () => {
     const f = await cachedFixture({ cacheLocks: true });
     const user = newUser();
-    await f.storage.withWriteLock(user, 'bookmarks', async () => {
-      await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
+    await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
+      await tx.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
     });
     assert.ok(!f.db.calls.includes('withWriteLock'), `${f.db.calls}`);
     f.chaos.down = true;
-    await f.storage.withWriteLock(user, 'bookmarks', async () => {
-      await f.storage.setItems(user, 'bookmarks', [{ id: 'c', payload: 'c' }]);
+    await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
+      await tx.setItems(user, 'bookmarks', [{ id: 'c', payload: 'c' }]);
     });
     assert.ok(f.db.calls.includes('withWriteLock'));
     f.chaos.down = false;

@@ -738,10 +738,10 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
       it('writes inside one write lock share one timestamp', async (s) => {
         const user = newUser();
         const before = await s.setItems(user, 'bookmarks', bsos(1));
-        const [a, b, c] = await s.withWriteLock(user, 'bookmarks', async () => [
-          await s.setItems(user, 'bookmarks', [{ id: 'a', payload: '1' }]),
-          await s.setItems(user, 'bookmarks', [{ id: 'b', payload: '2' }]),
-          (await s.setItem(user, 'bookmarks', 'c', { payload: '3' })).modified,
+        const [a, b, c] = await s.withWriteLock(user, 'bookmarks', async (tx) => [
+          await tx.setItems(user, 'bookmarks', [{ id: 'a', payload: '1' }]),
+          await tx.setItems(user, 'bookmarks', [{ id: 'b', payload: '2' }]),
+          (await tx.setItem(user, 'bookmarks', 'c', { payload: '3' })).modified,
         ]);
         assert.ok(a > before);
         assert.equal(a, b);
@@ -751,22 +751,22 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
 
       it('locks are re-entrant, and reads inside a write lock see its writes', async (s) => {
         const user = newUser();
-        const result = await s.withWriteLock(user, 'forms', () =>
-          s.withWriteLock(user, 'forms', async () => {
-            await s.setItems(user, 'forms', bsos(2));
-            return s.withReadLock(
+        const result = await s.withWriteLock(user, 'forms', (tx) =>
+          tx.withWriteLock(user, 'forms', async () => {
+            await tx.setItems(user, 'forms', bsos(2));
+            return tx.withReadLock(
               user,
               'forms',
-              async () => (await s.getItemIds(user, 'forms')).items.length,
+              async () => (await tx.getItemIds(user, 'forms')).items.length,
             );
           }),
         );
         assert.equal(result, 2);
-        const count = await s.withReadLock(user, 'forms', () =>
-          s.withReadLock(
+        const count = await s.withReadLock(user, 'forms', (tx) =>
+          tx.withReadLock(
             user,
             'forms',
-            async () => (await s.getItemIds(user, 'forms')).items.length,
+            async () => (await tx.getItemIds(user, 'forms')).items.length,
           ),
         );
         assert.equal(count, 2);
@@ -778,11 +778,11 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         const user = newUser();
         await s.setItems(user, 'tabs', bsos(1));
         await assert.rejects(
-          s.withReadLock(user, 'tabs', () => s.withWriteLock(user, 'tabs', async () => 1)),
+          s.withReadLock(user, 'tabs', (tx) => tx.withWriteLock(user, 'tabs', async () => 1)),
           LockEscalationError,
         );
         await assert.rejects(
-          s.withReadLock(user, 'tabs', () => s.setItems(user, 'tabs', bsos(1))),
+          s.withReadLock(user, 'tabs', (tx) => tx.setItems(user, 'tabs', bsos(1))),
           LockEscalationError,
         );
         // The storage is still usable afterwards.
@@ -792,9 +792,9 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
       it('work a lock body leaves running after the lock ends runs on its own', async (s) => {
         const user = newUser();
         let late: Promise<number> | undefined;
-        const locked = await s.withWriteLock(user, 'tabs', async () => {
-          late = sleep(30).then(() => s.setItems(user, 'tabs', [{ id: 'late', payload: 'l' }]));
-          return s.setItems(user, 'tabs', [{ id: 'inside', payload: 'i' }]);
+        const locked = await s.withWriteLock(user, 'tabs', async (tx) => {
+          late = sleep(30).then(() => tx.setItems(user, 'tabs', [{ id: 'late', payload: 'l' }]));
+          return tx.setItems(user, 'tabs', [{ id: 'inside', payload: 'i' }]);
         });
         const after = await late!;
         assert.ok(after > locked, `${after} > ${locked}`);
@@ -807,9 +807,9 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
           const user = newUser();
           const ts = await s.setItems(user, 'history', [{ id: 'keep', payload: 'k' }]);
           await assert.rejects(
-            s.withWriteLock(user, 'history', async () => {
-              await s.setItems(user, 'history', [{ id: 'lost', payload: 'l' }]);
-              await s.setItems(user, 'brand-new-too', [{ id: 'lost', payload: 'l' }]);
+            s.withWriteLock(user, 'history', async (tx) => {
+              await tx.setItems(user, 'history', [{ id: 'lost', payload: 'l' }]);
+              await tx.setItems(user, 'brand-new-too', [{ id: 'lost', payload: 'l' }]);
               throw new Error('boom');
             }),
             /boom/,
@@ -826,11 +826,11 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         await s.setItems(user, 'bookmarks', bsos(1));
         const events: string[] = [];
         const writer = (name: string) =>
-          s.withWriteLock(user, 'bookmarks', async () => {
+          s.withWriteLock(user, 'bookmarks', async (tx) => {
             events.push(`${name}:in`);
-            const seen = await s.getCollectionTimestamp(user, 'bookmarks');
+            const seen = await tx.getCollectionTimestamp(user, 'bookmarks');
             await sleep(60);
-            const ts = await s.setItems(user, 'bookmarks', [{ id: name, payload: name }]);
+            const ts = await tx.setItems(user, 'bookmarks', [{ id: name, payload: name }]);
             assert.ok(ts > seen);
             events.push(`${name}:out`);
             return ts;
@@ -864,11 +864,11 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         const user = newUser();
         let signal!: () => void;
         const halfway = new Promise<void>((resolve) => (signal = resolve));
-        const writing = s.withWriteLock(user, 'history', async () => {
-          await s.setItems(user, 'history', bsos(50, 'first'));
+        const writing = s.withWriteLock(user, 'history', async (tx) => {
+          await tx.setItems(user, 'history', bsos(50, 'first'));
           signal();
           await sleep(100);
-          await s.setItems(user, 'history', bsos(50, 'second'));
+          await tx.setItems(user, 'history', bsos(50, 'second'));
         });
         await halfway;
         const seen = await s

@@ -13,10 +13,10 @@ forEachSqlBackend('lock timeouts', (open) => {
       await storage.setItems(1, 'tabs', [{ id: 'a', payload: 'a' }]);
       let entered!: () => void;
       const holding = new Promise<void>((resolve) => (entered = resolve));
-      const holder = storage.withWriteLock(1, 'tabs', async () => {
+      const holder = storage.withWriteLock(1, 'tabs', async (tx) => {
         entered();
         await sleep(600);
-        return storage.setItems(1, 'tabs', [{ id: 'held', payload: 'h' }]);
+        return tx.setItems(1, 'tabs', [{ id: 'held', payload: 'h' }]);
       });
       await holding;
       await assert.rejects(
@@ -28,6 +28,32 @@ forEachSqlBackend('lock timeouts', (open) => {
         'a',
         'held',
       ]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('inside a write lock, only calls through its tx join it: the outer storage waits like anyone', async () => {
+    const { storage, close } = await open({ lockTimeoutMs: 150 });
+    try {
+      const ts = await storage.withWriteLock(3, 'tabs', async (tx) => {
+        const joined = await tx.setItems(3, 'tabs', [{ id: 'tx', payload: 't' }]);
+        // The lock is explicit (no async context): this is another writer.
+        await assert.rejects(
+          storage.setItems(3, 'tabs', [{ id: 'outer', payload: 'o' }]),
+          ConflictError,
+        );
+        // A nested lock through tx is re-entrant and shares the timestamp.
+        assert.equal(
+          await tx.withWriteLock(3, 'tabs', (again) =>
+            again.setItems(3, 'tabs', [{ id: 'nested', payload: 'n' }]),
+          ),
+          joined,
+        );
+        return joined;
+      });
+      assert.equal(await storage.getCollectionTimestamp(3, 'tabs'), ts);
+      assert.deepEqual((await storage.getItemIds(3, 'tabs')).items.sort(), ['nested', 'tx']);
     } finally {
       await close();
     }
@@ -45,10 +71,10 @@ forEachSqlBackend('lock timeouts', (open) => {
       await storage.setItems(2, 'forms', [{ id: 'a', payload: 'a' }]);
       let entered!: () => void;
       const holding = new Promise<void>((resolve) => (entered = resolve));
-      const holder = storage.withWriteLock(2, 'forms', async () => {
+      const holder = storage.withWriteLock(2, 'forms', async (tx) => {
         entered();
         await sleep(600);
-        return storage.setItems(2, 'forms', [{ id: 'b', payload: 'b' }]);
+        return tx.setItems(2, 'forms', [{ id: 'b', payload: 'b' }]);
       });
       await holding;
       await assert.rejects(other.setItems(2, 'forms', [{ id: 'c', payload: 'c' }]), ConflictError);

@@ -44,16 +44,16 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: RouteContext
     const pre = parsePreconditions(request.headers);
     const format = negotiate(request.headers.accept, true);
     const { full, ...find } = query;
-    const result = await storage.withReadLock(uid, collection, async () => {
-      const modified = await collectionTimestampOrZero(storage, uid, collection);
+    const result = await storage.withReadLock(uid, collection, async (tx) => {
+      const modified = await collectionTimestampOrZero(tx, uid, collection);
       if (checkRead(pre, modified) === 'not-modified') return { modified, page: undefined };
       if (modified === 0) return { modified, page: { items: [], nextOffset: null } };
       const page = full
-        ? await storage.getItems(uid, collection, find).then((r) => ({
+        ? await tx.getItems(uid, collection, find).then((r) => ({
             items: r.items.map(bsoToWire),
             nextOffset: r.nextOffset,
           }))
-        : await storage.getItemIds(uid, collection, find);
+        : await tx.getItemIds(uid, collection, find);
       return { modified, page };
     });
     setLastModified(request, reply, result.modified);
@@ -72,16 +72,16 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: RouteContext
     const collection = collectionParam(request, COLLECTION_NAME);
     const ids = parseIds(request.query as Query);
     const pre = parsePreconditions(request.headers);
-    const modified = await storage.withWriteLock(uid, collection, async () => {
-      checkWrite(pre, await collectionTimestampOrZero(storage, uid, collection));
+    const modified = await storage.withWriteLock(uid, collection, async (tx) => {
+      checkWrite(pre, await collectionTimestampOrZero(tx, uid, collection));
       try {
         return ids === undefined
-          ? await storage.deleteCollection(uid, collection)
-          : await storage.deleteItems(uid, collection, ids);
+          ? await tx.deleteCollection(uid, collection)
+          : await tx.deleteItems(uid, collection, ids);
       } catch (error) {
         // Deleting what is not there succeeds (as syncstorage-rs): the
         // client's goal, "no such collection", holds.
-        if (isStorageError(error, 'COLLECTION_NOT_FOUND')) return storage.getStorageTimestamp(uid);
+        if (isStorageError(error, 'COLLECTION_NOT_FOUND')) return tx.getStorageTimestamp(uid);
         throw error;
       }
     });

@@ -50,8 +50,8 @@ export function registerItemRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const id = itemParam(request, 'BAD_REQUEST');
     const pre = parsePreconditions(request.headers);
     negotiate(request.headers.accept, true);
-    const bso = await storage.withReadLock(uid, collection, () =>
-      storage.getItem(uid, collection, id),
+    const bso = await storage.withReadLock(uid, collection, (tx) =>
+      tx.getItem(uid, collection, id),
     );
     setLastModified(request, reply, bso.modified);
     if (checkRead(pre, bso.modified) === 'not-modified') return reply.code(304).send();
@@ -75,11 +75,11 @@ export function registerItemRoutes(app: FastifyInstance, ctx: RouteContext): voi
       throw new HttpError('INVALID_BSO', 'id in body differs from the URL');
     }
     const { id: _ignored, ...data } = check.bso;
-    const modified = await storage.withWriteLock(uid, collection, async () => {
-      checkWrite(pre, await itemTimestampOrZero(storage, uid, collection, id));
-      await enforceQuota(storage, config.quotaBytes, uid);
-      const result = await storage.setItem(uid, collection, id, data);
-      await reportQuota(storage, config.quotaBytes, uid, reply);
+    const modified = await storage.withWriteLock(uid, collection, async (tx) => {
+      checkWrite(pre, await itemTimestampOrZero(tx, uid, collection, id));
+      await enforceQuota(tx, config.quotaBytes, uid);
+      const result = await tx.setItem(uid, collection, id, data);
+      await reportQuota(tx, config.quotaBytes, uid, reply);
       return result.modified;
     });
     setWriteTimestamp(request, reply, modified);
@@ -92,9 +92,9 @@ export function registerItemRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const collection = collectionParam(request, COLLECTION_NAME);
     const id = itemParam(request, 'BAD_REQUEST');
     const pre = parsePreconditions(request.headers);
-    const modified = await storage.withWriteLock(uid, collection, async () => {
-      checkWrite(pre, await itemTimestampOrZero(storage, uid, collection, id));
-      return storage.deleteItem(uid, collection, id);
+    const modified = await storage.withWriteLock(uid, collection, async (tx) => {
+      checkWrite(pre, await itemTimestampOrZero(tx, uid, collection, id));
+      return tx.deleteItem(uid, collection, id);
     });
     setWriteTimestamp(request, reply, modified);
     return sendJson(reply, { modified: wireSeconds(modified) });

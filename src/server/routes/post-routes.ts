@@ -48,37 +48,37 @@ export function registerPostRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const { valid, failed } = sortPostedItems(requireBody(request.body), config.limits);
     const success = valid.map((item) => item.id);
 
-    const outcome = await storage.withWriteLock(uid, collection, async () => {
-      const current = await collectionTimestampOrZero(storage, uid, collection);
+    const outcome = await storage.withWriteLock(uid, collection, async (tx) => {
+      const current = await collectionTimestampOrZero(tx, uid, collection);
       checkWrite(pre, current);
-      if (valid.length > 0) await enforceQuota(storage, config.quotaBytes, uid);
+      if (valid.length > 0) await enforceQuota(tx, config.quotaBytes, uid);
       let result: { modified: number } | { batch: string; current: number };
       if (mode.kind === 'write') {
         const modified =
           valid.length > 0
-            ? await storage.setItems(uid, collection, valid)
+            ? await tx.setItems(uid, collection, valid)
             : Math.max(current, nowMs(clock));
         result = { modified };
       } else {
         let batch: string;
         if (mode.kind === 'create') {
-          batch = await storage.createBatch(uid, collection);
+          batch = await tx.createBatch(uid, collection);
         } else {
           batch = mode.batch;
-          if (!(await storage.validBatch(uid, collection, batch))) {
+          if (!(await tx.validBatch(uid, collection, batch))) {
             throw new HttpError('INVALID_BATCH');
           }
         }
-        if (valid.length > 0) await storage.appendItemsToBatch(uid, collection, batch, valid);
+        if (valid.length > 0) await tx.appendItemsToBatch(uid, collection, batch, valid);
         if (mode.kind === 'append' && mode.commit) {
-          const modified = await storage.applyBatch(uid, collection, batch);
-          await storage.closeBatch(uid, collection, batch);
+          const modified = await tx.applyBatch(uid, collection, batch);
+          await tx.closeBatch(uid, collection, batch);
           result = { modified };
         } else {
           result = { batch, current };
         }
       }
-      await reportQuota(storage, config.quotaBytes, uid, reply);
+      await reportQuota(tx, config.quotaBytes, uid, reply);
       return result;
     });
 

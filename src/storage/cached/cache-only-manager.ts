@@ -41,7 +41,7 @@ import {
 } from './collection-data.js';
 import { ValueTooLargeError } from '../../memcache/errors.js';
 import { isCacheError, type GuardedCache } from './guarded-cache.js';
-import type { LockScope } from './lock-scope.js';
+import { heldLock, type LockContext } from './lock-scope.js';
 import { findItems } from './page-query.js';
 
 /** API 1.5: a batch lives two hours. */
@@ -69,7 +69,8 @@ export interface CacheOnlyManagerDeps {
   cache: GuardedCache;
   keys: CacheKeys;
   clock: () => number;
-  scope: LockScope;
+  /** The caller's locks. */
+  ctx: LockContext;
 }
 
 export class CacheOnlyManager implements CollectionManager {
@@ -126,7 +127,7 @@ export class CacheOnlyManager implements CollectionManager {
 
   /** The write timestamp (see the file comment). */
   private nextTs(userId: UserId, current: CollectionData | undefined, base?: WriteBase): number {
-    const held = this.deps.scope.held(userId, this.collection);
+    const held = heldLock(this.deps.ctx, userId, this.collection);
     if (held?.mode === 'write' && held.writeTs !== undefined) return held.writeTs;
     const ts = Math.max(
       nowMs(this.deps.clock),

@@ -21,7 +21,6 @@ import type {
   FindOptions,
   FindResult,
   SetItemResult,
-  SyncStorage,
   UserId,
 } from '../sync-storage.js';
 import type { CacheKeys } from './cache-keys.js';
@@ -36,17 +35,17 @@ import {
   ownItem,
 } from './collection-data.js';
 import { isCacheError, type GuardedCache } from './guarded-cache.js';
-import type { LockScope } from './lock-scope.js';
+import { heldLock, type LockContext } from './lock-scope.js';
 import { isMetadata, type MetadataStore } from './metadata.js';
 import { findItems } from './page-query.js';
 
 export interface CachedManagerDeps {
-  storage: SyncStorage;
+  /** The caller's locks, and the storage below (the database lock's `tx` inside one). */
+  ctx: LockContext;
   cache: GuardedCache;
   keys: CacheKeys;
   metadata: MetadataStore;
   clock: () => number;
-  scope: LockScope;
   /** The cache could not be told about a write of this user. */
   noteCacheTrouble(userId: UserId, error: unknown): void;
 }
@@ -72,7 +71,7 @@ export class CachedManager implements CollectionManager {
    * database; inside a snapshot read lock, the snapshot taken first.
    */
   async load(userId: UserId): Promise<CollectionData> {
-    const held = this.deps.scope.held(userId, this.collection);
+    const held = heldLock(this.deps.ctx, userId, this.collection);
     if (!held?.snapshotOnly) return this.fetch(userId);
     held.snapshot ??= await this.fetch(userId);
     return held.snapshot;
@@ -88,9 +87,9 @@ export class CachedManager implements CollectionManager {
       return rawData;
     }
     // The database's read lock makes timestamp and items one snapshot.
-    const data = await this.deps.storage.withReadLock(userId, this.collection, async () => {
-      const ts = await this.deps.storage.getCollectionTimestamp(userId, this.collection);
-      const { items } = await this.deps.storage.getItems(userId, this.collection, {});
+    const data = await this.deps.ctx.storage.withReadLock(userId, this.collection, async (tx) => {
+      const ts = await tx.getCollectionTimestamp(userId, this.collection);
+      const { items } = await tx.getItems(userId, this.collection, {});
       const record = itemRecord();
       for (const bso of items) record[bso.id] = bso;
       return { modified: ts, items: record };
@@ -187,7 +186,7 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.setItems(userId, this.collection, items),
+      () => this.deps.ctx.storage.setItems(userId, this.collection, items),
       (old, ts) => applySet(old, items, ts, this.nowSeconds()).data,
     );
   }
@@ -201,7 +200,7 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.setItem(userId, this.collection, id, data),
+      () => this.deps.ctx.storage.setItem(userId, this.collection, id, data),
       (old, res) => applySet(old, [{ ...data, id }], res.modified, this.nowSeconds()).data,
     );
   }
@@ -210,7 +209,7 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.deleteCollection(userId, this.collection),
+      () => this.deps.ctx.storage.deleteCollection(userId, this.collection),
       undefined,
     );
   }
@@ -219,7 +218,7 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.deleteItems(userId, this.collection, ids),
+      () => this.deps.ctx.storage.deleteItems(userId, this.collection, ids),
       (old, ts) => applyDelete(old, ids, ts).data,
     );
   }
@@ -228,22 +227,22 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.deleteItem(userId, this.collection, id),
+      () => this.deps.ctx.storage.deleteItem(userId, this.collection, id),
       (old, ts) => applyDelete(old, [id], ts).data,
     );
   }
 
   createBatch(userId: UserId): Promise<string> {
-    return this.deps.storage.createBatch(userId, this.collection);
+    return this.deps.ctx.storage.createBatch(userId, this.collection);
   }
 
   validBatch(userId: UserId, batchId: string): Promise<boolean> {
-    return this.deps.storage.validBatch(userId, this.collection, batchId);
+    return this.deps.ctx.storage.validBatch(userId, this.collection, batchId);
   }
 
   appendItemsToBatch(userId: UserId, batchId: string, items: readonly BsoInput[]): Promise<number> {
     // Batch items are invisible until applied: nothing cached changes.
-    return this.deps.storage.appendItemsToBatch(userId, this.collection, batchId, items);
+    return this.deps.ctx.storage.appendItemsToBatch(userId, this.collection, batchId, items);
   }
 
   applyBatch(userId: UserId, batchId: string, base?: WriteBase): Promise<number> {
@@ -252,12 +251,12 @@ export class CachedManager implements CollectionManager {
     return this.writeThrough(
       userId,
       base,
-      () => this.deps.storage.applyBatch(userId, this.collection, batchId),
+      () => this.deps.ctx.storage.applyBatch(userId, this.collection, batchId),
       undefined,
     );
   }
 
   closeBatch(userId: UserId, batchId: string): Promise<void> {
-    return this.deps.storage.closeBatch(userId, this.collection, batchId);
+    return this.deps.ctx.storage.closeBatch(userId, this.collection, batchId);
   }
 }

@@ -36,7 +36,7 @@ import { CachedManager } from './cached-manager.js';
 import type { CollectionManager, WriteBase } from './collection-manager.js';
 import { payloadBytes } from './collection-data.js';
 import { GuardedCache, isCacheError } from './guarded-cache.js';
-import { LockScope } from './lock-scope.js';
+import { heldLock, type LockContext, noteWrite, rootContext } from './lock-scope.js';
 import { type DirtyMark, MetadataStore, type WriteOutcome } from './metadata.js';
 import { type CachedStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { UncachedManager } from './uncached-manager.js';
@@ -55,28 +55,74 @@ import {
 /** Seed 000: recalculate the total size at most once an hour. */
 const SIZE_RECALCULATION_SECONDS = 60 * 60;
 
+/** What every view of one cached storage shares (see `CachedStorage.view`). */
+interface Shared {
+  readonly options: ResolvedOptions;
+  readonly keys: CacheKeys;
+  readonly cache: GuardedCache;
+  readonly locks: CollectionLocks;
+  /** Users whose current write met a cache failure (invalidated after the write). */
+  readonly troubled: Set<UserId>;
+}
+
+/** Marks the constructor call that makes a lock's view (module-private). */
+const VIEW = Symbol('CachedStorage lock view');
+
+interface ViewInit {
+  readonly [VIEW]: { readonly shared: Shared; readonly ctx: LockContext };
+}
+
 export class CachedStorage implements SyncStorage {
   readonly options: ResolvedOptions;
+  /** The locks this view holds, and the storage below (the database lock's `tx` inside one). */
+  private readonly ctx: LockContext;
   private readonly inner: SyncStorage;
+  private readonly shared: Shared;
   private readonly keys: CacheKeys;
   private readonly cache: GuardedCache;
-  private readonly metadata: MetadataStore;
-  private readonly scope = new LockScope();
   private readonly locks: CollectionLocks;
+  private readonly troubled: Set<UserId>;
+  // Per view: these call below through `ctx`.
+  private readonly metadata: MetadataStore;
   private readonly totals: UserTotals;
   private readonly cached = new Map<string, CachedManager>();
   private readonly cacheOnly = new Map<string, CacheOnlyManager>();
-  /** Users whose current write met a cache failure (invalidated after the write). */
-  private readonly troubled = new Set<UserId>();
 
-  constructor(options: CachedStorageOptions) {
-    this.options = resolveOptions(options);
-    const { clock, lockTtl, logger } = this.options;
-    this.inner = this.options.storage;
-    this.keys = new CacheKeys(this.options.keyPrefix);
-    this.cache = new GuardedCache(this.options.cache, logger, (userId) =>
-      this.invalidationKeys(userId),
-    );
+  constructor(options: CachedStorageOptions | ViewInit) {
+    if (VIEW in options) {
+      this.shared = options[VIEW].shared;
+      this.ctx = options[VIEW].ctx;
+    } else {
+      const resolved = resolveOptions(options);
+      const cache = new GuardedCache(resolved.cache, resolved.logger, (userId) =>
+        this.invalidationKeys(userId),
+      );
+      const keys = new CacheKeys(resolved.keyPrefix);
+      this.shared = {
+        options: resolved,
+        keys,
+        cache,
+        locks: new CollectionLocks({
+          cache,
+          mutexes: new CacheLocks(cache, keys, resolved.lockTtl, resolved.clock),
+          cached: resolved.cachedCollections,
+          cacheOnly: resolved.cacheOnlyCollections,
+          cacheLocks: resolved.cacheLocks,
+        }),
+        troubled: new Set(),
+      };
+      this.ctx = rootContext(resolved.storage);
+    }
+    ({
+      options: this.options,
+      keys: this.keys,
+      cache: this.cache,
+      locks: this.locks,
+      troubled: this.troubled,
+    } = this.shared);
+    const { clock, lockTtl } = this.options;
+    const ctx = this.ctx;
+    this.inner = ctx.storage;
     this.metadata = new MetadataStore(
       this.cache,
       this.keys,
@@ -92,26 +138,16 @@ export class CachedStorage implements SyncStorage {
       metadata: this.metadata,
       cacheOnly: this.cacheOnly,
     });
-    this.locks = new CollectionLocks({
-      storage: this.inner,
-      cache: this.cache,
-      scope: this.scope,
-      mutexes: new CacheLocks(this.cache, this.keys, lockTtl, clock),
-      cached: this.options.cachedCollections,
-      cacheOnly: this.options.cacheOnlyCollections,
-      cacheLocks: this.options.cacheLocks,
-    });
     for (const name of this.options.cachedCollections) {
       this.cached.set(
         name,
         new CachedManager(
           {
-            storage: this.inner,
+            ctx,
             cache: this.cache,
             keys: this.keys,
             metadata: this.metadata,
             clock,
-            scope: this.scope,
             noteCacheTrouble: (userId, error) => this.noteCacheTrouble(userId, error),
           },
           name,
@@ -121,12 +157,14 @@ export class CachedStorage implements SyncStorage {
     for (const name of this.options.cacheOnlyCollections) {
       this.cacheOnly.set(
         name,
-        new CacheOnlyManager(
-          { cache: this.cache, keys: this.keys, clock, scope: this.scope },
-          name,
-        ),
+        new CacheOnlyManager({ cache: this.cache, keys: this.keys, clock, ctx }, name),
       );
     }
+  }
+
+  /** This storage as seen from inside a lock: the same shared state, another context. */
+  private view(ctx: LockContext): CachedStorage {
+    return ctx === this.ctx ? this : new CachedStorage({ [VIEW]: { shared: this.shared, ctx } });
   }
 
   private manager(collection: string): CollectionManager {
@@ -142,7 +180,7 @@ export class CachedStorage implements SyncStorage {
   private invalidationKeys(userId: UserId): string[] {
     return [
       this.keys.metadata(userId),
-      ...[...this.cached.keys()].map((c) => this.keys.collection(userId, c)),
+      ...[...this.options.cachedCollections].map((c) => this.keys.collection(userId, c)),
     ];
   }
 
@@ -165,16 +203,24 @@ export class CachedStorage implements SyncStorage {
 
   // --- Locks.
 
-  async withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  async withReadLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.locks.run('read', userId, collection, fn);
+    return this.locks.run(this.ctx, 'read', userId, collection, (ctx) => fn(this.view(ctx)));
   }
 
-  async withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  async withWriteLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.locks.run('write', userId, collection, fn);
+    return this.locks.run(this.ctx, 'write', userId, collection, (ctx) => fn(this.view(ctx)));
   }
 
   // --- Writes: dirty mark, write, outcome (seed 000 `_mark_collection_dirty`).
@@ -187,7 +233,7 @@ export class CachedStorage implements SyncStorage {
   ): Promise<T> {
     checkUserId(userId);
     const manager = this.manager(collection);
-    const held = this.scope.held(userId, collection);
+    const held = heldLock(this.ctx, userId, collection);
     if (held?.inCache && held.mode === 'read') {
       throw new LockEscalationError(`cannot write ${collection} inside its read lock`);
     }
@@ -205,7 +251,7 @@ export class CachedStorage implements SyncStorage {
       }
       cacheFailed = true;
     }
-    this.scope.noteWrite(userId, collection);
+    noteWrite(this.ctx, userId, collection);
     const base = mark && { collectionTs: mark.before, storageTs: mark.storageBefore };
     let result: T;
     try {
@@ -348,7 +394,7 @@ export class CachedStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     const cachedManager = this.cached.get(collection);
-    if (cachedManager && this.scope.held(userId, collection)?.snapshotOnly) {
+    if (cachedManager && heldLock(this.ctx, userId, collection)?.snapshotOnly) {
       // Inside a snapshot read lock: the snapshot's own timestamp.
       return this.orDatabase(
         async () => (await cachedManager.load(userId)).modified,

@@ -9,19 +9,17 @@
  * - otherwise the database's lock, whose transaction this layer watches: if
  *   it fails after writing, the user's cached data is dropped.
  *
- * Locks are re-entrant through `LockScope`; a write lock inside a read lock
- * is `LockEscalationError`, as in the database.
+ * Locks are re-entrant through the `LockContext` handed to the body; a write
+ * lock inside a read lock is `LockEscalationError`, as in the database.
  */
 import { LockEscalationError, StorageUnavailableError } from '../errors.js';
-import type { SyncStorage, UserId } from '../sync-storage.js';
+import type { UserId } from '../sync-storage.js';
 import type { CacheLocks } from './cache-lock.js';
 import { type GuardedCache, isCacheError } from './guarded-cache.js';
-import type { HeldLock, LockMode, LockScope } from './lock-scope.js';
+import { heldLock, holding, type HeldLock, type LockContext, type LockMode } from './lock-scope.js';
 
 export interface CollectionLocksDeps {
-  storage: SyncStorage;
   cache: GuardedCache;
-  scope: LockScope;
   mutexes: CacheLocks;
   cached: ReadonlySet<string>;
   cacheOnly: ReadonlySet<string>;
@@ -31,28 +29,34 @@ export interface CollectionLocksDeps {
 export class CollectionLocks {
   constructor(private readonly deps: CollectionLocksDeps) {}
 
-  /** Run `fn` holding the lock; arguments are already validated. */
+  /** Run `fn` holding the lock, from `ctx`; arguments are already validated. */
   async run<T>(
+    ctx: LockContext,
     mode: LockMode,
     userId: UserId,
     collection: string,
-    fn: () => Promise<T>,
+    fn: (ctx: LockContext) => Promise<T>,
   ): Promise<T> {
-    const held = this.deps.scope.held(userId, collection);
+    const held = heldLock(ctx, userId, collection);
     if (held) {
       if (mode === 'write' && held.mode === 'read') {
-        if (!held.inCache) return this.deps.storage.withWriteLock(userId, collection, fn);
+        if (!held.inCache) {
+          // The database refuses the escalation with its own error.
+          return ctx.storage.withWriteLock(userId, collection, (tx) =>
+            fn({ held: ctx.held, storage: tx }),
+          );
+        }
         throw new LockEscalationError(
           `cannot take the write lock on ${collection} inside its read lock`,
         );
       }
-      return fn();
+      return fn(ctx);
     }
     if (mode === 'read' && this.deps.cached.has(collection)) {
       // A cached collection is read from one consistent snapshot (see
       // HeldLock.snapshotOnly): no database transaction, no SQL on a hit.
       const lock: HeldLock = { mode, inCache: true, snapshotOnly: true, wrote: new Set() };
-      return this.deps.scope.run(userId, collection, lock, fn);
+      return holding(ctx, userId, collection, lock, ctx.storage, fn);
     }
     const isCacheOnly = this.deps.cacheOnly.has(collection);
     if (this.deps.cacheLocks || isCacheOnly) {
@@ -61,7 +65,7 @@ export class CollectionLocks {
       try {
         return await this.deps.mutexes.run(userId, collection, () => {
           entered = true;
-          return this.deps.scope.run(userId, collection, lock, fn);
+          return holding(ctx, userId, collection, lock, ctx.storage, fn);
         });
       } catch (error) {
         if (entered || !isCacheError(error)) throw error;
@@ -75,11 +79,11 @@ export class CollectionLocks {
       }
     }
     const lock: HeldLock = { mode, inCache: false, wrote: new Set() };
-    const run = () => this.deps.scope.run(userId, collection, lock, fn);
+    const body = (tx: LockContext['storage']) => holding(ctx, userId, collection, lock, tx, fn);
     try {
       return await (mode === 'read'
-        ? this.deps.storage.withReadLock(userId, collection, run)
-        : this.deps.storage.withWriteLock(userId, collection, run));
+        ? ctx.storage.withReadLock(userId, collection, body)
+        : ctx.storage.withWriteLock(userId, collection, body));
     } catch (error) {
       // seed bug: the cache kept what a rolled-back transaction wrote.
       if (lock.wrote.size > 0) await this.deps.cache.noteUnrecordedWrite(userId);

@@ -1,12 +1,13 @@
 /**
- * Which collection locks the current request holds, carried through its
- * async calls (AsyncLocalStorage; the seed used a thread-local). It makes
- * cache locks re-entrant, gives the writes of one cache-locked request one
- * timestamp, and remembers what a database-locked request wrote so the cache
- * can be cleared if its transaction rolls back.
+ * Which collection locks a call holds, and where its calls below this layer
+ * go. A `LockContext` travels explicitly: each lock's body gets a storage
+ * view carrying a new context (the seed used a thread-local; this project
+ * passes it, see `SyncStorage.withReadLock`). It makes cache locks
+ * re-entrant, gives the writes of one cache-locked request one timestamp,
+ * and remembers what a database-locked request wrote so the cache can be
+ * cleared if its transaction rolls back.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { UserId } from '../sync-storage.js';
+import type { SyncStorage, UserId } from '../sync-storage.js';
 import type { CollectionData } from './collection-data.js';
 
 export type LockMode = 'read' | 'write';
@@ -31,38 +32,58 @@ export interface HeldLock {
   released?: boolean;
 }
 
-type Held = ReadonlyMap<string, HeldLock>;
+export interface LockContext {
+  /** The locks held, by `lockId(userId, collection)`. */
+  readonly held: ReadonlyMap<string, HeldLock>;
+  /** The storage below: the backend, or the `tx` of the database lock held. */
+  readonly storage: SyncStorage;
+}
 
-export class LockScope {
-  private readonly storage = new AsyncLocalStorage<Held>();
+function lockId(userId: UserId, collection: string): string {
+  return `${userId}:${collection}`;
+}
 
-  private static id(userId: UserId, collection: string): string {
-    return `${userId}:${collection}`;
+/** The context of a caller holding no lock. */
+export function rootContext(storage: SyncStorage): LockContext {
+  return { held: new Map(), storage };
+}
+
+/** The lock held on the collection in `ctx`, unless it has ended. */
+export function heldLock(
+  ctx: LockContext,
+  userId: UserId,
+  collection: string,
+): HeldLock | undefined {
+  const lock = ctx.held.get(lockId(userId, collection));
+  return lock?.released ? undefined : lock;
+}
+
+/**
+ * Run `fn` with a context that holds `lock` on top of the locks of `ctx`,
+ * calling below through `storage` (a database lock's `tx`). The lock counts
+ * as released once `fn` settles.
+ */
+export async function holding<T>(
+  ctx: LockContext,
+  userId: UserId,
+  collection: string,
+  lock: HeldLock,
+  storage: SyncStorage,
+  fn: (ctx: LockContext) => Promise<T>,
+): Promise<T> {
+  const held = new Map(ctx.held);
+  held.set(lockId(userId, collection), lock);
+  try {
+    return await fn({ held, storage });
+  } finally {
+    lock.released = true;
   }
+}
 
-  held(userId: UserId, collection: string): HeldLock | undefined {
-    const lock = this.storage.getStore()?.get(LockScope.id(userId, collection));
-    return lock?.released ? undefined : lock;
-  }
-
-  /** Run `fn` with `lock` recorded as held (on top of the locks already held). */
-  run<T>(userId: UserId, collection: string, lock: HeldLock, fn: () => Promise<T>): Promise<T> {
-    const next = new Map(this.storage.getStore() ?? []);
-    next.set(LockScope.id(userId, collection), lock);
-    return this.storage.run(next, async () => {
-      try {
-        return await fn();
-      } finally {
-        lock.released = true;
-      }
-    });
-  }
-
-  /** Note a write to `collection` in every database lock of this user held now. */
-  noteWrite(userId: UserId, collection: string): void {
-    const prefix = `${userId}:`;
-    for (const [id, lock] of this.storage.getStore() ?? []) {
-      if (id.startsWith(prefix) && !lock.inCache && !lock.released) lock.wrote.add(collection);
-    }
+/** Note a write to `collection` in every database lock of this user held in `ctx`. */
+export function noteWrite(ctx: LockContext, userId: UserId, collection: string): void {
+  const prefix = `${userId}:`;
+  for (const [id, lock] of ctx.held) {
+    if (id.startsWith(prefix) && !lock.inCache && !lock.released) lock.wrote.add(collection);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * Sessions of the SQL backend: one connection, one transaction and one write
- * timestamp, kept in an AsyncLocalStorage of the storage instance (never a
- * global), so every call made inside `withReadLock` / `withWriteLock` joins
- * the lock's transaction and nested locks are re-entrant.
+ * timestamp. A lock's session is handed to its body explicitly (as the
+ * storage view `tx` of `withReadLock` / `withWriteLock`), so every call made
+ * through it joins the lock's transaction and nested locks are re-entrant.
+ * Explicit rather than AsyncLocalStorage: on Node 20 one AsyncLocalStorage
+ * in use makes every promise and async resource of the process pay an init
+ * hook, which measured at 13–20 % of a small request's CPU (bench/README.md).
  *
  * Timestamps: a write session starts at the current time and, on taking a
  * collection's write lock, moves to 10 ms past the collection's and the
@@ -10,7 +13,6 @@
  * `ConflictError` there; a write must never fail merely because another write
  * fell in the same 10 ms.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConflictError, LockEscalationError } from '../errors.js';
 import { nowMs } from '../timestamps.js';
 import type { CollectionRegistry } from './collection-registry.js';
@@ -52,7 +54,6 @@ export class SqlSessions {
   readonly #collections: CollectionRegistry;
   readonly #lockTimeoutMs: number;
   readonly #clock: () => number;
-  readonly #store = new AsyncLocalStorage<Session>();
 
   constructor(options: SqlSessionsOptions) {
     this.#driver = options.driver;
@@ -61,24 +62,24 @@ export class SqlSessions {
     this.#clock = options.clock;
   }
 
-  /** The session of the current async context, if one is open. */
-  current(): Session | undefined {
-    const session = this.#store.getStore();
-    // Work a lock body left running after the lock ended must not reuse its connection.
-    return session && !session.closed ? session : undefined;
-  }
-
-  /** Run `fn` holding a shared lock on the collection; joins an open session. */
-  async readLock<T>(userId: number, collection: string, fn: () => Promise<T>): Promise<T> {
-    const current = this.current();
+  /**
+   * Run `fn` holding a shared lock on the collection: in `current` (the
+   * caller's open session, if any) or in a read transaction of its own.
+   */
+  async readLock<T>(
+    current: Session | undefined,
+    userId: number,
+    collection: string,
+    fn: (session: Session) => Promise<T>,
+  ): Promise<T> {
     if (current) {
       const collectionId = await this.#collections.lookup(current.executor, collection);
       const key = lockKey(userId, collectionId ?? -1);
-      if (current.locks.has(key)) return fn();
+      if (current.locks.has(key)) return fn(current);
       if (collectionId !== undefined) await this.lockRow(current, userId, collectionId, 'read');
       current.locks.set(key, 'read');
       try {
-        return await fn();
+        return await fn(current);
       } finally {
         current.locks.delete(key);
       }
@@ -89,13 +90,17 @@ export class SqlSessions {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       await this.lockRow(session, userId, collectionId ?? -1, 'read');
       session.locks.set(lockKey(userId, collectionId ?? -1), 'read');
-      return fn();
+      return fn(session);
     });
   }
 
-  /** Run `fn` holding an exclusive lock on the collection; joins an open write session. */
-  async writeLock<T>(userId: number, collection: string, fn: () => Promise<T>): Promise<T> {
-    const current = this.current();
+  /** Run `fn` holding an exclusive lock on the collection: in `current`, or a write transaction. */
+  async writeLock<T>(
+    current: Session | undefined,
+    userId: number,
+    collection: string,
+    fn: (session: Session) => Promise<T>,
+  ): Promise<T> {
     if (current) {
       if (current.mode === 'read') {
         throw new LockEscalationError(
@@ -104,14 +109,14 @@ export class SqlSessions {
       }
       const collectionId = await this.collectionIdForWrite(current, collection);
       await this.lockForWrite(current, userId, collectionId);
-      return fn();
+      return fn(current);
     }
     return this.transaction(
       'write',
       async (session) => {
         const collectionId = await this.collectionIdForWrite(session, collection);
         await this.lockForWrite(session, userId, collectionId);
-        return fn();
+        return fn(session);
       },
       // Collection names are global and harmless to keep: create the name
       // before the transaction so a rollback cannot leave a stale cache entry.
@@ -121,9 +126,12 @@ export class SqlSessions {
     );
   }
 
-  /** The current session, or a short one of its own for `fn`. */
-  async inSession<T>(mode: LockMode, fn: (session: Session) => Promise<T>): Promise<T> {
-    const current = this.current();
+  /** `current` (the caller's open session, if any), or a short one of its own for `fn`. */
+  async inSession<T>(
+    current: Session | undefined,
+    mode: LockMode,
+    fn: (session: Session) => Promise<T>,
+  ): Promise<T> {
     if (current) {
       if (mode === 'write' && current.mode === 'read') {
         throw new LockEscalationError('cannot write inside a read lock; take the write lock first');
@@ -134,7 +142,7 @@ export class SqlSessions {
     const lease = this.#acquireReadNow() ?? (await this.#acquire('read'));
     const session = this.#newSession(lease.executor, 'read', false);
     try {
-      return await this.#store.run(session, () => fn(session));
+      return await fn(session);
     } catch (error) {
       throw this.#driver.translateError(error);
     } finally {
@@ -192,7 +200,7 @@ export class SqlSessions {
       const session = this.#newSession(executor, mode, true);
       sessionRef = session;
       try {
-        const result = await this.#store.run(session, () => fn(session));
+        const result = await fn(session);
         await this.#dropPlaceholders(session);
         await executor.run('COMMIT');
         return result;

@@ -1,9 +1,9 @@
 /**
  * `SqlStorage`: the SyncStorage of the seed's `SQLStorage`, over any
  * `SqlDriver` (SQLite, PostgreSQL). Every call runs in a session
- * (`sql-sessions.ts`): the lock's, when called inside `withReadLock` /
- * `withWriteLock`, or a short one of its own (writes lock their collection,
- * reads run as plain statements).
+ * (`sql-sessions.ts`): the lock's, when called on the `tx` view that
+ * `withReadLock` / `withWriteLock` hand to their body, or a short one of its
+ * own (writes lock their collection, reads run as plain statements).
  */
 import {
   CollectionNotFoundError,
@@ -68,15 +68,37 @@ interface BsoRow {
   ttl?: number;
 }
 
+/** Marks the constructor call that makes a lock's view (module-private). */
+const VIEW = Symbol('SqlStorage lock view');
+
+interface ViewInit {
+  readonly [VIEW]: { readonly of: SqlStorage; readonly session: Session };
+}
+
 export class SqlStorage implements SyncStorage {
   readonly #driver: SqlDriver;
   readonly #layout: ShardLayout;
   readonly #lockTimeoutMs: number;
   readonly #clock: () => number;
-  readonly #collections = new CollectionRegistry();
+  readonly #collections: CollectionRegistry;
   readonly #sessions: SqlSessions;
+  /** Set on a lock's view (`tx`): the lock's session, which its calls join. */
+  readonly #session: Session | undefined;
 
-  constructor(options: SqlStorageOptions) {
+  constructor(options: SqlStorageOptions | ViewInit) {
+    if (VIEW in options) {
+      const { of, session } = options[VIEW];
+      this.#driver = of.#driver;
+      this.#layout = of.#layout;
+      this.#lockTimeoutMs = of.#lockTimeoutMs;
+      this.#clock = of.#clock;
+      this.#collections = of.#collections;
+      this.#sessions = of.#sessions;
+      this.#session = session;
+      return;
+    }
+    this.#session = undefined;
+    this.#collections = new CollectionRegistry();
     this.#driver = options.driver;
     this.#layout = new ShardLayout(options.shards ?? 0);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
@@ -118,16 +140,53 @@ export class SqlStorage implements SyncStorage {
 
   // --- Sessions and locks -------------------------------------------------
 
-  withReadLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  withReadLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#sessions.readLock(userId, collection, fn);
+    return this.#sessions.readLock(this.#current(), userId, collection, (session) =>
+      fn(this.#view(session)),
+    );
   }
 
-  withWriteLock<T>(userId: UserId, collection: string, fn: () => Promise<T>): Promise<T> {
+  withWriteLock<T>(
+    userId: UserId,
+    collection: string,
+    fn: (tx: SyncStorage) => Promise<T>,
+  ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#sessions.writeLock(userId, collection, fn);
+    return this.#sessions.writeLock(this.#current(), userId, collection, (session) =>
+      fn(this.#view(session)),
+    );
+  }
+
+  /** The open session this storage's calls join: a view's, until its lock ends. */
+  #current(): Session | undefined {
+    const session = this.#session;
+    // Work a lock body left running after the lock ended must not reuse its connection.
+    return session && !session.closed ? session : undefined;
+  }
+
+  /** This storage bound to `session` (the same object when it already is). */
+  #view(session: Session): SqlStorage {
+    return session === this.#session ? this : new SqlStorage({ [VIEW]: { of: this, session } });
+  }
+
+  #inSession<T>(mode: 'read' | 'write', fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#sessions.inSession(this.#current(), mode, fn);
+  }
+
+  /** Run `fn` in a session holding the collection's write lock (the view's, or its own). */
+  #writing<T>(
+    userId: number,
+    collection: string,
+    fn: (session: Session) => Promise<T>,
+  ): Promise<T> {
+    return this.#sessions.writeLock(this.#current(), userId, collection, fn);
   }
 
   #tables(userId: number): TableNames {
@@ -156,7 +215,7 @@ export class SqlStorage implements SyncStorage {
 
   async getStorageTimestamp(userId: UserId): Promise<number> {
     checkUserId(userId);
-    return this.#sessions.inSession('read', async ({ executor }) => {
+    return this.#inSession('read', async ({ executor }) => {
       const row = await executor.get<{ ts: number | null }>(
         'SELECT MAX(last_modified) AS ts FROM user_collections WHERE userid = ?',
         [userId],
@@ -171,7 +230,7 @@ export class SqlStorage implements SyncStorage {
 
   async getTimestamps(userId: UserId): Promise<UserTimestamps> {
     checkUserId(userId);
-    return this.#sessions.inSession('read', async ({ executor }) => {
+    return this.#inSession('read', async ({ executor }) => {
       // Every row, the tombstone of deleted collections included: the
       // storage timestamp is their maximum, the map leaves the tombstone out.
       const rows = await executor.all<{ collection: number; last_modified: number }>(
@@ -200,7 +259,7 @@ export class SqlStorage implements SyncStorage {
 
   async #perCollection(userId: UserId, aggregate: string): Promise<Record<string, number>> {
     checkUserId(userId);
-    return this.#sessions.inSession('read', async (session) => {
+    return this.#inSession('read', async (session) => {
       const rows = await session.executor.all<{ collection: number; n: number }>(
         `SELECT collection, ${aggregate} AS n FROM ${this.#tables(userId).bso}
          WHERE userid = ? AND ttl > ? GROUP BY collection`,
@@ -232,7 +291,7 @@ export class SqlStorage implements SyncStorage {
 
   async getTotalSize(userId: UserId, _recalculate?: boolean): Promise<number> {
     checkUserId(userId);
-    return this.#sessions.inSession('read', async (session) => {
+    return this.#inSession('read', async (session) => {
       const row = await session.executor.get<{ n: number | null }>(
         `SELECT SUM(payload_size) AS n FROM ${this.#tables(userId).bso} WHERE userid = ? AND ttl > ?`,
         [userId, this.#nowSeconds(session)],
@@ -243,7 +302,7 @@ export class SqlStorage implements SyncStorage {
 
   async deleteStorage(userId: UserId): Promise<void> {
     checkUserId(userId);
-    await this.#sessions.inSession('write', async (session) => {
+    await this.#inSession('write', async (session) => {
       const { executor } = session;
       const { bso, batchItems } = this.#tables(userId);
       if (this.#driver.dialect.forUpdate) {
@@ -269,7 +328,7 @@ export class SqlStorage implements SyncStorage {
   async getCollectionTimestamp(userId: UserId, collection: string): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#sessions.inSession('read', async (session) => {
+    return this.#inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       const ts =
         collectionId === undefined
@@ -319,7 +378,7 @@ export class SqlStorage implements SyncStorage {
     const find = checkFindOptions(options);
     const position =
       find.offset === undefined ? undefined : decodeOffset(find.offset, find.sort, find);
-    return this.#sessions.inSession('read', async (session) => {
+    return this.#inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) throw new CollectionNotFoundError(collection);
       const { sql, params } = findQuery({
@@ -353,12 +412,10 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkBsoInputs(items);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
-        return this.#writeBsosAndTouch(session, userId, collectionId, mergeDuplicateIds(items));
-      }),
-    );
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      return this.#writeBsosAndTouch(session, userId, collectionId, mergeDuplicateIds(items));
+    });
   }
 
   /** Write items and set the collection's timestamp; returns it. */
@@ -402,69 +459,65 @@ export class SqlStorage implements SyncStorage {
       return id;
     };
     // Look first, so deleting an unknown name does not create it.
-    if (!this.#sessions.current()) await this.#sessions.inSession('read', check);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await check(session);
-        const { executor } = session;
-        const { bso, batchItems } = this.#tables(userId);
-        const existed = await this.#userCollectionTimestamp(session, userId, collectionId);
-        const deleted = await executor.run(
-          `DELETE FROM ${bso} WHERE userid = ? AND collection = ?`,
-          [userId, collectionId],
-        );
-        if (existed === undefined && deleted === 0) throw new CollectionNotFoundError(collection);
-        await executor.run(
-          `DELETE FROM ${batchItems} WHERE userid = ? AND batch IN
+    if (!this.#current()) await this.#inSession('read', check);
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await check(session);
+      const { executor } = session;
+      const { bso, batchItems } = this.#tables(userId);
+      const existed = await this.#userCollectionTimestamp(session, userId, collectionId);
+      const deleted = await executor.run(`DELETE FROM ${bso} WHERE userid = ? AND collection = ?`, [
+        userId,
+        collectionId,
+      ]);
+      if (existed === undefined && deleted === 0) throw new CollectionNotFoundError(collection);
+      await executor.run(
+        `DELETE FROM ${batchItems} WHERE userid = ? AND batch IN
              (SELECT batch FROM batch_uploads WHERE userid = ? AND collection = ?)`,
-          [userId, userId, collectionId],
-        );
-        await executor.run('DELETE FROM batch_uploads WHERE userid = ? AND collection = ?', [
-          userId,
-          collectionId,
-        ]);
-        await executor.run('DELETE FROM user_collections WHERE userid = ? AND collection = ?', [
-          userId,
-          collectionId,
-        ]);
-        session.placeholders.delete(lockKey(userId, collectionId));
-        // The storage timestamp must still move forward (it is the max over
-        // collections, and this one is gone): a tombstone row keeps it, as
-        // syncstorage-rs does.
-        return this.#sessions.touch(session, userId, TOMBSTONE_COLLECTION);
-      }),
-    );
+        [userId, userId, collectionId],
+      );
+      await executor.run('DELETE FROM batch_uploads WHERE userid = ? AND collection = ?', [
+        userId,
+        collectionId,
+      ]);
+      await executor.run('DELETE FROM user_collections WHERE userid = ? AND collection = ?', [
+        userId,
+        collectionId,
+      ]);
+      session.placeholders.delete(lockKey(userId, collectionId));
+      // The storage timestamp must still move forward (it is the max over
+      // collections, and this one is gone): a tombstone row keeps it, as
+      // syncstorage-rs does.
+      return this.#sessions.touch(session, userId, TOMBSTONE_COLLECTION);
+    });
   }
 
   async deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
     checkIds(ids);
-    if (!this.#sessions.current()) {
-      await this.#sessions.inSession('read', async ({ executor }) => {
+    if (!this.#current()) {
+      await this.#inSession('read', async ({ executor }) => {
         if ((await this.#collections.lookup(executor, collection)) === undefined) {
           throw new CollectionNotFoundError(collection);
         }
       });
     }
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
-        // The seed touched (so created) a collection the user did not have.
-        if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
-          throw new CollectionNotFoundError(collection);
-        }
-        const { bso } = this.#tables(userId);
-        for (let start = 0; start < ids.length; start += 500) {
-          const chunk = ids.slice(start, start + 500);
-          await session.executor.run(
-            `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND id IN (${placeholders(chunk.length)})`,
-            [userId, collectionId, ...chunk],
-          );
-        }
-        return this.#sessions.touch(session, userId, collectionId);
-      }),
-    );
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      // The seed touched (so created) a collection the user did not have.
+      if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
+        throw new CollectionNotFoundError(collection);
+      }
+      const { bso } = this.#tables(userId);
+      for (let start = 0; start < ids.length; start += 500) {
+        const chunk = ids.slice(start, start + 500);
+        await session.executor.run(
+          `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND id IN (${placeholders(chunk.length)})`,
+          [userId, collectionId, ...chunk],
+        );
+      }
+      return this.#sessions.touch(session, userId, collectionId);
+    });
   }
 
   // --- One item ------------------------------------------------------------------
@@ -473,7 +526,7 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkItemId(id);
-    return this.#sessions.inSession('read', async (session) => {
+    return this.#inSession('read', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) throw new ItemNotFoundError(id);
       const row = await session.executor.get<{ modified: number }>(
@@ -507,43 +560,39 @@ export class SqlStorage implements SyncStorage {
     checkCollection(collection);
     const item: BsoInput = { ...data, id };
     checkBsoFields(item);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
-        const existing = await session.executor.get(
-          `SELECT 1 AS found FROM ${this.#tables(userId).bso}
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      const existing = await session.executor.get(
+        `SELECT 1 AS found FROM ${this.#tables(userId).bso}
            WHERE userid = ? AND collection = ? AND id = ? AND ttl > ?`,
-          [userId, collectionId, id, this.#nowSeconds(session)],
-        );
-        const modified = await this.#writeBsosAndTouch(session, userId, collectionId, [item]);
-        return { created: !existing, modified };
-      }),
-    );
+        [userId, collectionId, id, this.#nowSeconds(session)],
+      );
+      const modified = await this.#writeBsosAndTouch(session, userId, collectionId, [item]);
+      return { created: !existing, modified };
+    });
   }
 
   async deleteItem(userId: UserId, collection: string, id: string): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
     checkItemId(id);
-    if (!this.#sessions.current()) {
-      await this.#sessions.inSession('read', async ({ executor }) => {
+    if (!this.#current()) {
+      await this.#inSession('read', async ({ executor }) => {
         if ((await this.#collections.lookup(executor, collection)) === undefined) {
           throw new ItemNotFoundError(id);
         }
       });
     }
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
-        const deleted = await session.executor.run(
-          `DELETE FROM ${this.#tables(userId).bso}
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      const deleted = await session.executor.run(
+        `DELETE FROM ${this.#tables(userId).bso}
            WHERE userid = ? AND collection = ? AND id = ? AND ttl > ?`,
-          [userId, collectionId, id, this.#nowSeconds(session)],
-        );
-        if (deleted === 0) throw new ItemNotFoundError(id);
-        return this.#sessions.touch(session, userId, collectionId);
-      }),
-    );
+        [userId, collectionId, id, this.#nowSeconds(session)],
+      );
+      if (deleted === 0) throw new ItemNotFoundError(id);
+      return this.#sessions.touch(session, userId, collectionId);
+    });
   }
 
   // --- Batches -----------------------------------------------------------------------
@@ -551,23 +600,21 @@ export class SqlStorage implements SyncStorage {
   async createBatch(userId: UserId, collection: string): Promise<string> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
-        // The id is a ms timestamp with the uid's last digit mixed in (the
-        // old layout shards batch items by it). Two batches in the same
-        // 10 ms move on to the next free slot instead of failing as the seed did.
-        let batch = session.timestamp + (userId % 10);
-        for (let attempt = 0; attempt < 1000; attempt++, batch += 10) {
-          const inserted = await session.executor.run(
-            'INSERT INTO batch_uploads (batch, userid, collection) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-            [batch, userId, collectionId],
-          );
-          if (inserted === 1) return String(batch);
-        }
-        throw new ConflictError('too many batches created at once; retry');
-      }),
-    );
+    return this.#writing(userId, collection, async (session) => {
+      const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      // The id is a ms timestamp with the uid's last digit mixed in (the
+      // old layout shards batch items by it). Two batches in the same
+      // 10 ms move on to the next free slot instead of failing as the seed did.
+      let batch = session.timestamp + (userId % 10);
+      for (let attempt = 0; attempt < 1000; attempt++, batch += 10) {
+        const inserted = await session.executor.run(
+          'INSERT INTO batch_uploads (batch, userid, collection) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+          [batch, userId, collectionId],
+        );
+        if (inserted === 1) return String(batch);
+      }
+      throw new ConflictError('too many batches created at once; retry');
+    });
   }
 
   /** The batch number if `batchId` names an open, unexpired batch of this user and collection. */
@@ -596,7 +643,7 @@ export class SqlStorage implements SyncStorage {
   async validBatch(userId: UserId, collection: string, batchId: string): Promise<boolean> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#sessions.inSession('read', async (session) =>
+    return this.#inSession('read', async (session) =>
       Boolean(await this.#openBatch(session, userId, collection, batchId)),
     );
   }
@@ -610,45 +657,41 @@ export class SqlStorage implements SyncStorage {
     checkUserId(userId);
     checkCollection(collection);
     checkBsoInputs(items);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const open = await this.#openBatch(session, userId, collection, batchId);
-        if (!open) throw new InvalidBatchError(batchId);
-        const table = this.#tables(userId).batchItems;
-        for (const statement of batchItemUpserts(
-          table,
-          open.batch,
-          userId,
-          mergeDuplicateIds(items),
-        )) {
-          await session.executor.run(statement.sql, statement.params);
-        }
-        return session.timestamp;
-      }),
-    );
+    return this.#writing(userId, collection, async (session) => {
+      const open = await this.#openBatch(session, userId, collection, batchId);
+      if (!open) throw new InvalidBatchError(batchId);
+      const table = this.#tables(userId).batchItems;
+      for (const statement of batchItemUpserts(
+        table,
+        open.batch,
+        userId,
+        mergeDuplicateIds(items),
+      )) {
+        await session.executor.run(statement.sql, statement.params);
+      }
+      return session.timestamp;
+    });
   }
 
   async applyBatch(userId: UserId, collection: string, batchId: string): Promise<number> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.withWriteLock(userId, collection, () =>
-      this.#sessions.inSession('write', async (session) => {
-        const open = await this.#openBatch(session, userId, collection, batchId);
-        if (!open) throw new InvalidBatchError(batchId);
-        const { bso, batchItems } = this.#tables(userId);
-        const statements = batchApplyStatements({
-          bso,
-          batchItems,
-          userId,
-          collectionId: open.collectionId,
-          batch: open.batch,
-          timestamp: session.timestamp,
-        });
-        for (const { sql, params } of statements) await session.executor.run(sql, params);
-        session.wrote = true;
-        return this.#sessions.touch(session, userId, open.collectionId);
-      }),
-    );
+    return this.#writing(userId, collection, async (session) => {
+      const open = await this.#openBatch(session, userId, collection, batchId);
+      if (!open) throw new InvalidBatchError(batchId);
+      const { bso, batchItems } = this.#tables(userId);
+      const statements = batchApplyStatements({
+        bso,
+        batchItems,
+        userId,
+        collectionId: open.collectionId,
+        batch: open.batch,
+        timestamp: session.timestamp,
+      });
+      for (const { sql, params } of statements) await session.executor.run(sql, params);
+      session.wrote = true;
+      return this.#sessions.touch(session, userId, open.collectionId);
+    });
   }
 
   async closeBatch(userId: UserId, collection: string, batchId: string): Promise<void> {
@@ -657,7 +700,7 @@ export class SqlStorage implements SyncStorage {
     if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) return;
     const batch = Number(batchId);
     if (!Number.isSafeInteger(batch)) return;
-    await this.#sessions.inSession('write', async (session) => {
+    await this.#inSession('write', async (session) => {
       const collectionId = await this.#collections.lookup(session.executor, collection);
       if (collectionId === undefined) return;
       const removed = await session.executor.run(
@@ -676,7 +719,7 @@ export class SqlStorage implements SyncStorage {
   // --- Maintenance ---------------------------------------------------------------
 
   async purgeExpiredItems(options: PurgeOptions = {}): Promise<PurgeResult> {
-    if (this.#sessions.current()) {
+    if (this.#current()) {
       throw new LockEscalationError('purgeExpiredItems must not run inside a lock');
     }
     return purgeExpired({
