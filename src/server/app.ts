@@ -28,6 +28,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerInfoRoutes } from './routes/info-routes.js';
 import { registerItemRoutes } from './routes/item-routes.js';
 import { EXPOSED_HEADERS, registerMethodRoutes } from './routes/method-routes.js';
+import { batchWritesPerTurn } from './http/write-batching.js';
 import { registerPostRoutes } from './routes/post-routes.js';
 import type { RouteContext } from './routes/route-context.js';
 
@@ -103,6 +104,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     closing = true;
     app.server.closeIdleConnections?.();
   });
+
+  batchWritesPerTurn(app);
 
   // API.md "Headers": X-Weave-Timestamp on every response, never older
   // than the data the response describes.
