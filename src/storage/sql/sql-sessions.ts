@@ -5,7 +5,8 @@
  * through it joins the lock's transaction and nested locks are re-entrant.
  * Explicit rather than AsyncLocalStorage: on Node 20 one AsyncLocalStorage
  * in use makes every promise and async resource of the process pay an init
- * hook, which measured at 13–20 % of a small request's CPU (bench/README.md).
+ * hook: 12–16 % of the server's CPU per info/collections request, measured
+ * (bench/README.md, "HTTP server").
  *
  * Timestamps: a write session starts at the current time and, on taking a
  * collection's write lock, moves to 10 ms past the collection's and the
