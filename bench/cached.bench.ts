@@ -44,6 +44,7 @@ class CountingDriver implements SqlDriver {
     const executor: SqlExecutor = {
       all: (sql, params) => (this.statements++, lease.executor.all(sql, params)),
       get: (sql, params) => (this.statements++, lease.executor.get(sql, params)),
+      rows: (sql, params) => (this.statements++, lease.executor.rows(sql, params)),
       run: (sql, params) => (this.statements++, lease.executor.run(sql, params)),
     };
     return { executor, release: (discard) => lease.release(discard) };

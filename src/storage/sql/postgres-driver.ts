@@ -71,6 +71,15 @@ class PostgresExecutor implements SqlExecutor {
     return (await this.all<R>(sql, params))[0];
   }
 
+  async rows(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    const result = await this.client.query<SqlValue[]>({
+      text: numbered(sql),
+      values: params as SqlValue[],
+      rowMode: 'array',
+    });
+    return result.rows;
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     const result = await this.client.query(numbered(sql), params as SqlValue[]);
     return result.rowCount ?? 0;

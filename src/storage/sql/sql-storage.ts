@@ -233,16 +233,17 @@ export class SqlStorage implements SyncStorage {
     return this.#inSession('read', async ({ executor }) => {
       // Every row, the tombstone of deleted collections included: the
       // storage timestamp is their maximum, the map leaves the tombstone out.
-      const rows = await executor.all<{ collection: number; last_modified: number }>(
+      // The query behind every info/collections: rows as arrays (see `rows`).
+      const rows = await executor.rows(
         'SELECT collection, last_modified FROM user_collections WHERE userid = ?',
         [userId],
       );
       let storage = 0;
       const live: Array<[number, number]> = [];
-      for (const row of rows) {
-        const ts = Number(row.last_modified);
+      for (const [collection, lastModified] of rows) {
+        const ts = Number(lastModified);
         if (ts > storage) storage = ts;
-        const id = Number(row.collection);
+        const id = Number(collection);
         if (id !== TOMBSTONE_COLLECTION && ts > 0) live.push([id, ts]);
       }
       return { storage, collections: await this.#byName(executor, live) };

@@ -65,15 +65,19 @@ type Db = Database.Database;
 
 class SqliteExecutor implements SqlExecutor {
   readonly #statements = new Map<string, Database.Statement>();
+  /** Statements in raw mode (rows as arrays), for `rows`. */
+  readonly #rawStatements = new Map<string, Database.Statement>();
   constructor(readonly db: Db) {}
 
-  #prepare(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
+  #prepare(sql: string, raw = false): Database.Statement {
+    const cache = raw ? this.#rawStatements : this.#statements;
+    let statement = cache.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
+      if (raw) statement.raw(true);
       // Bounded: queries are built from a small set of shapes, but id lists vary in length.
-      if (this.#statements.size > 500) this.#statements.clear();
-      this.#statements.set(sql, statement);
+      if (cache.size > 500) cache.clear();
+      cache.set(sql, statement);
     }
     return statement;
   }
@@ -84,6 +88,10 @@ class SqliteExecutor implements SqlExecutor {
 
   async get<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) {
     return this.#prepare(sql).get(...params) as R | undefined;
+  }
+
+  async rows(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    return this.#prepare(sql, true).all(...params) as SqlValue[][];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
