@@ -13,7 +13,7 @@
  * backend, and the embedded default (`serve`'s storage: the in-process cache
  * layer in front of the same SQLite).
  *
- * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (3); BENCH_ONLY=info
+ * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (5); BENCH_ONLY=info
  * runs the matching scenarios and the ceiling; BENCH_PROFILE=<dir> writes the
  * servers' CPU profiles. Neither kind of partial run overwrites the results.
  */
@@ -32,7 +32,7 @@ const UID = 1;
 const CONNECTIONS = 50;
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SERVER_SCRIPT = new URL('./http-bench-server.mjs', import.meta.url).pathname;
 
 function startChild(kind: string, env: Record<string, string>): Promise<Server> {
