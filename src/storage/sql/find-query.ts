@@ -24,8 +24,39 @@ export function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
 }
 
+/** A row of a find: full BSOs, or only what ids and paging need. */
+export interface FoundRow {
+  id: string;
+  modified: number;
+  payload?: string;
+  sortindex: number | null;
+  ttl?: number;
+}
+
+/**
+ * A row of `findQuery`'s SELECT, read as an array (`SqlExecutor.rows`), as
+ * an object. The column order is the one `findQuery` selects; a literal of
+ * one shape is cheaper than the driver's row objects (about a quarter of a
+ * 100-row read in better-sqlite3).
+ */
+export function foundRow(values: readonly SqlValue[], full: boolean): FoundRow {
+  const sortindex = full ? values[3] : values[2];
+  const row: FoundRow = {
+    id: String(values[0]),
+    modified: Number(values[1]),
+    sortindex: sortindex === null || sortindex === undefined ? null : Number(sortindex),
+  };
+  if (full) {
+    row.payload = String(values[2] ?? '');
+    const ttl = values[4];
+    if (ttl !== null && ttl !== undefined) row.ttl = Number(ttl);
+  }
+  return row;
+}
+
 export function findQuery(input: FindQueryInput): { sql: string; params: SqlValue[] } {
   const { find, position } = input;
+  // The order foundRow reads them in.
   const columns = input.full ? 'id, modified, payload, sortindex, ttl' : 'id, modified, sortindex';
   const where = ['userid = ?', 'collection = ?', 'ttl > ?'];
   const params: SqlValue[] = [input.userId, input.collectionId, input.nowSeconds];

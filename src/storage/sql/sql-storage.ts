@@ -37,7 +37,7 @@ import {
   checkItemId,
   checkUserId,
 } from '../input-checks.js';
-import { findQuery, placeholders } from './find-query.js';
+import { findQuery, foundRow, placeholders, type FoundRow } from './find-query.js';
 import { decodeOffset, encodeNextOffset } from './paging-token.js';
 import { MAX_TTL, migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
 import { lockKey, SqlSessions, type Session } from './sql-sessions.js';
@@ -58,14 +58,6 @@ export interface SqlStorageOptions {
   lockTimeoutMs?: number;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   clock?: () => number;
-}
-
-interface BsoRow {
-  id: string;
-  modified: number;
-  payload?: string;
-  sortindex?: number | null;
-  ttl?: number;
 }
 
 /** Marks the constructor call that makes a lock's view (module-private). */
@@ -349,11 +341,10 @@ export class SqlStorage implements SyncStorage {
     return {
       items: rows.map((row) => ({
         id: row.id,
-        modified: Number(row.modified),
+        modified: row.modified,
         payload: row.payload ?? '',
-        sortindex:
-          row.sortindex === null || row.sortindex === undefined ? null : Number(row.sortindex),
-        expiry: Number(row.ttl ?? MAX_TTL),
+        sortindex: row.sortindex,
+        expiry: row.ttl ?? MAX_TTL,
       })),
       nextOffset,
     };
@@ -373,7 +364,7 @@ export class SqlStorage implements SyncStorage {
     collection: string,
     options: FindOptions | undefined,
     full: boolean,
-  ): Promise<{ rows: BsoRow[]; nextOffset: string | null }> {
+  ): Promise<{ rows: FoundRow[]; nextOffset: string | null }> {
     checkUserId(userId);
     checkCollection(collection);
     const find = checkFindOptions(options);
@@ -391,14 +382,15 @@ export class SqlStorage implements SyncStorage {
         position,
         full,
       });
-      const rows = await session.executor.all<BsoRow & Record<string, unknown>>(sql, params);
+      const rows = (await session.executor.rows(sql, params)).map((values) =>
+        foundRow(values, full),
+      );
       if (rows.length === 0) {
         // Empty, or no such collection? Only the latter is an error.
         if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
           throw new CollectionNotFoundError(collection);
         }
       }
-      for (const row of rows) row.modified = Number(row.modified);
       let nextOffset: string | null = null;
       if (find.limit !== undefined && rows.length > find.limit) {
         const lookahead = rows[find.limit]!;
