@@ -10,6 +10,8 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type HookHandlerDoneFunction,
+  type onRequestHookHandler,
+  type RouteOptions,
 } from 'fastify';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { nowMs, toWire } from '../storage/timestamps.js';
@@ -93,8 +95,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.every((m) => m === 'GET' || m === 'HEAD')) return;
-    const own = route.onRequest;
-    route.onRequest = own === undefined ? [refuseOversize] : [refuseOversize, ...[own].flat()];
+    runFirst(route, refuseOversize);
   });
 
   // Graceful shutdown: once closing, every response ends its connection, so
@@ -173,10 +174,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       // A route-level hook, so each route's own allowance (info/collections
       // takes an expired token) is fixed here rather than looked up per request.
       scope.addHook('onRoute', (route) => {
-        const auth = authHook(authenticator, {
-          allowExpired: route.config?.allowExpiredToken === true,
-        });
-        route.onRequest = [auth, ...[route.onRequest ?? []].flat()];
+        runFirst(
+          route,
+          authHook(authenticator, { allowExpired: route.config?.allowExpiredToken === true }),
+        );
       });
       registerInfoRoutes(scope, ctx);
       registerCollectionRoutes(scope, ctx);
@@ -186,4 +187,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     { prefix: '/1.5/:uid' },
   );
   return app;
+}
+
+/** Put `hook` before a route's own onRequest hooks (a route-level hook: see refuseOversize). */
+function runFirst(route: RouteOptions, hook: onRequestHookHandler): void {
+  route.onRequest = [hook, ...[route.onRequest ?? []].flat()];
 }

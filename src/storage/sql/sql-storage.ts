@@ -37,10 +37,10 @@ import {
   checkItemId,
   checkUserId,
 } from '../input-checks.js';
-import { findQuery, foundRow, placeholders, type FoundRow } from './find-query.js';
+import { BSO_IDS, findQuery, FULL_BSOS, placeholders, type FindShape } from './find-query.js';
 import { decodeOffset, encodeNextOffset } from './paging-token.js';
-import { MAX_TTL, migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
-import { lockKey, SqlSessions, type Session } from './sql-sessions.js';
+import { migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
+import { lockKey, SqlSessions, type LockMode, type Session } from './sql-sessions.js';
 import type { SqlDriver, SqlExecutor } from './sql-types.js';
 import { STANDARD_COLLECTIONS } from './standard-collections.js';
 
@@ -151,9 +151,7 @@ export class SqlStorage implements SyncStorage {
   ): Promise<T> {
     checkUserId(userId);
     checkCollection(collection);
-    return this.#sessions.writeLock(this.#current(), userId, collection, (session) =>
-      fn(this.#view(session)),
-    );
+    return this.#writing(userId, collection, (session) => fn(this.#view(session)));
   }
 
   /** The open session this storage's calls join: a view's, until its lock ends. */
@@ -168,7 +166,7 @@ export class SqlStorage implements SyncStorage {
     return session === this.#session ? this : new SqlStorage({ [VIEW]: { of: this, session } });
   }
 
-  #inSession<T>(mode: 'read' | 'write', fn: (session: Session) => Promise<T>): Promise<T> {
+  #inSession<T>(mode: LockMode, fn: (session: Session) => Promise<T>): Promise<T> {
     return this.#sessions.inSession(this.#current(), mode, fn);
   }
 
@@ -337,17 +335,7 @@ export class SqlStorage implements SyncStorage {
     collection: string,
     options?: FindOptions,
   ): Promise<FindResult<Bso>> {
-    const { rows, nextOffset } = await this.#find(userId, collection, options, true);
-    return {
-      items: rows.map((row) => ({
-        id: row.id,
-        modified: row.modified,
-        payload: row.payload ?? '',
-        sortindex: row.sortindex,
-        expiry: row.ttl ?? MAX_TTL,
-      })),
-      nextOffset,
-    };
+    return this.#find(userId, collection, options, FULL_BSOS);
   }
 
   async getItemIds(
@@ -355,16 +343,16 @@ export class SqlStorage implements SyncStorage {
     collection: string,
     options?: FindOptions,
   ): Promise<FindResult<string>> {
-    const { rows, nextOffset } = await this.#find(userId, collection, options, false);
-    return { items: rows.map((row) => row.id), nextOffset };
+    const { items, nextOffset } = await this.#find(userId, collection, options, BSO_IDS);
+    return { items: items.map((row) => row.id), nextOffset };
   }
 
-  async #find(
+  async #find<T extends { modified: number }>(
     userId: UserId,
     collection: string,
     options: FindOptions | undefined,
-    full: boolean,
-  ): Promise<{ rows: FoundRow[]; nextOffset: string | null }> {
+    shape: FindShape<T>,
+  ): Promise<FindResult<T>> {
     checkUserId(userId);
     checkCollection(collection);
     const find = checkFindOptions(options);
@@ -380,11 +368,9 @@ export class SqlStorage implements SyncStorage {
         nowSeconds: this.#nowSeconds(session),
         find,
         position,
-        full,
+        columns: shape.columns,
       });
-      const rows = (await session.executor.rows(sql, params)).map((values) =>
-        foundRow(values, full),
-      );
+      const rows = (await session.executor.rows(sql, params)).map(shape.toItem);
       if (rows.length === 0) {
         // Empty, or no such collection? Only the latter is an error.
         if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
@@ -397,7 +383,7 @@ export class SqlStorage implements SyncStorage {
         rows.length = find.limit;
         nextOffset = encodeNextOffset(find.sort, position, rows, lookahead);
       }
-      return { rows, nextOffset };
+      return { items: rows, nextOffset };
     });
   }
 
