@@ -12,9 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cache } from '../src/cache/index.js';
-import { MemcachedClient } from '../src/memcache/index.js';
-import { startMemcached } from '../test/support/memcached-server.js';
+import { Cache } from '@syncstorage-ts/cache';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { startMemcached } from '@syncstorage-ts/test-support';
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 20);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 50);

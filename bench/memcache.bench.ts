@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Memcached from 'memcached';
 import memjs from 'memjs';
-import { MemcachedClient } from '../src/memcache/index.js';
-import { startMemcached } from '../test/support/memcached-server.js';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { startMemcached } from '@syncstorage-ts/test-support';
 
 const SECONDS_PER_CASE = Number(process.env.BENCH_SECONDS ?? 0.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openSqlStorage } from '../src/storage/sql/index.js';
 import type { BsoInput, SyncStorage } from '../src/storage/sync-storage.js';
-import { startPostgres } from '../test/support/postgres-server.js';
+import { startPostgres } from '@syncstorage-ts/test-support';
 import { backendEnabled } from '../test/storage/support/storage-backends.js';
 
 const POST_ITEMS = 10_000;

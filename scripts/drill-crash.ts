@@ -25,7 +25,7 @@ import {
   type LedgerVerdict,
   type LoadSummary,
 } from '../src/loadtest/index.js';
-import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import {
   seconds,
   sleep,

@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad, summarize } from '../src/loadtest/index.js';
-import { startMemcached } from '../test/support/memcached-server.js';
-import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
+import { startMemcached } from '@syncstorage-ts/test-support';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { seconds, sleep, startDrillServer, type ServerKind } from './drill-process.js';
 
 const { values } = parseArgs({

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '@syncstorage-ts/test-support';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/server/app.js';
-import { MemcachedClient, MemoryStore } from '../src/memcache/index.js';
+import { MemcachedClient, MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage, PRODUCTION_DEFAULTS } from '../src/storage/cached/index.js';
 import { openSqlStorage } from '../src/storage/sql/index.js';
 import type { SyncStorage } from '../src/storage/sync-storage.js';

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { MemcachedClient, MemoryStore } from '../memcache/index.js';
+import { MemcachedClient, MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage } from '../storage/cached/index.js';
 import { openSqlStorage, sqlitePathOf } from '../storage/sql/index.js';
 import type { SyncStorage } from '../storage/sync-storage.js';

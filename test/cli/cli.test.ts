@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitForPort } from '../support/free-port.js';
+import { freePort, waitForPort } from '@syncstorage-ts/test-support';
 import { fetchTransport, SyncClient } from '../support/sync-client.js';
 
 const run = promisify(execFile);

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logging/logger.js';
-import { MemoryStore } from '../../src/memcache/index.js';
+import { MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage, PRODUCTION_DEFAULTS } from '../../src/storage/cached/index.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
@@ -30,7 +30,7 @@ import {
   relativePath,
   spoil,
 } from './http-arbitraries.js';
-import { fuzzRuns } from './fuzz-runs.js';
+import { fuzzRuns } from '@syncstorage-ts/test-support';
 
 const SECRET = 'fuzz master secret';
 const VICTIM = 2;

@@ -13,8 +13,8 @@ import type {
   LeaseResult,
   SetOptions,
   ValueWithCas,
-} from '../../src/memcache/cache-store.js';
-import { CacheUnavailableError } from '../../src/memcache/errors.js';
+} from '@syncstorage-ts/memcache';
+import { CacheUnavailableError } from '@syncstorage-ts/memcache';
 
 export type ChaosOp = Exclude<keyof CacheStore, 'close'>;
 /** Return an Error to throw it, 'no' to answer false / a miss, undefined to pass. */

@@ -7,9 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CacheProtocolError } from '../../src/memcache/errors.js';
-import { MemcachedClient } from '../../src/memcache/index.js';
-import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
+import { CacheProtocolError } from '@syncstorage-ts/memcache';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
 import { cachedFixture, newUser } from './cached-setup.js';
 

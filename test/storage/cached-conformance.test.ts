@@ -5,12 +5,12 @@
  * a real memcached and with the in-process MemoryStore.
  */
 import { after, before, describe } from 'node:test';
-import { MemcachedClient } from '../../src/memcache/index.js';
-import { MemoryStore } from '../../src/memcache/memory-store.js';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage, PRODUCTION_DEFAULTS } from '../../src/storage/cached/index.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { registerSyncStorageConformance } from './conformance.js';
 import { skipUnless } from './support/storage-backends.js';
 

@@ -6,11 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemcachedClient } from '../../src/memcache/index.js';
-import { CacheProtocolError, CacheTimeoutError } from '../../src/memcache/errors.js';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { CacheProtocolError, CacheTimeoutError } from '@syncstorage-ts/memcache';
 import type { Metadata } from '../../src/storage/cached/index.js';
 import { ConflictError, StorageUnavailableError } from '../../src/storage/errors.js';
-import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
+import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
 import { cachedFixture, newUser, type CachedFixture } from './cached-setup.js';
 
 async function payloads(f: CachedFixture, user: number, collection: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheLockExpiredError } from '../../src/storage/cached/index.js';
 import { ConflictError } from '../../src/storage/errors.js';
-import { CacheTimeoutError } from '../../src/memcache/errors.js';
+import { CacheTimeoutError } from '@syncstorage-ts/memcache';
 import { cachedFixture, newUser } from './cached-setup.js';
 
 describe('cached layer: cache locks', () => {

@@ -3,8 +3,8 @@
  * hooked wrapper (`cached-hooked-storage.ts`), a cache behind a ChaosStore,
  * the production collection setup, a test clock and a captured log.
  */
-import { MemoryStore } from '../../src/memcache/memory-store.js';
-import type { CacheStore } from '../../src/memcache/cache-store.js';
+import { MemoryStore } from '@syncstorage-ts/memcache';
+import type { CacheStore } from '@syncstorage-ts/memcache';
 import {
   type CachedStorage,
   type CachedStorageOptions,

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CacheStore } from '../../src/memcache/cache-store.js';
-import { MemcachedClient } from '../../src/memcache/memcached-client.js';
-import { MemoryStore } from '../../src/memcache/memory-store.js';
+import type { CacheStore } from '@syncstorage-ts/memcache';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import { MemoryStore } from '@syncstorage-ts/memcache';
 import { GuardedCache } from '../../src/storage/cached/guarded-cache.js';
-import { startMemcached, type MemcachedServer } from '../support/memcached-server.js';
+import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
 
 interface Entry {
   n: number;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { rawPostgres, rawSqlite, type RawDatabase } from './support/raw-database.js';
 import { skipUnless } from './support/storage-backends.js';
 

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageUnavailableError } from '../../src/storage/errors.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { startPostgres } from '../support/postgres-server.js';
+import { startPostgres } from '@syncstorage-ts/test-support';
 import { skipUnless } from './support/storage-backends.js';
 
 describe('PostgreSQL going away', skipUnless('postgres'), () => {

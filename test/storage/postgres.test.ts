@@ -1,6 +1,6 @@
 import { after, before, describe } from 'node:test';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { registerSyncStorageConformance } from './conformance.js';
 import { skipUnless } from './support/storage-backends.js';
 

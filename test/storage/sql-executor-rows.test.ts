@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDriver } from '../../src/storage/sql/sqlite-driver.js';
 import type { SqlDriver } from '../../src/storage/sql/sql-types.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { skipUnless } from './support/storage-backends.js';
 
 function rowsSuite(open: () => Promise<SqlDriver>): void {

@@ -39,7 +39,7 @@ import {
   isExpired,
   ownItem,
 } from './collection-data.js';
-import { ValueTooLargeError } from '../../memcache/errors.js';
+import { ValueTooLargeError } from '@syncstorage-ts/memcache';
 import { isCacheError, type GuardedCache } from './guarded-cache.js';
 import { heldLock, type LockContext } from './lock-scope.js';
 import { findItems } from './page-query.js';

@@ -11,13 +11,13 @@
  * The list is per process: a process that dies during an outage forgets it
  * (documented in README.md of this folder).
  */
-import type { CacheKey, CacheStore, CasToken } from '../../memcache/cache-store.js';
+import type { CacheKey, CacheStore, CasToken } from '@syncstorage-ts/memcache';
 import {
   CacheClosedError,
   CacheError,
   CacheTimeoutError,
   CacheUnavailableError,
-} from '../../memcache/errors.js';
+} from '@syncstorage-ts/memcache';
 import type { UserId } from '../sync-storage.js';
 import type { CachedStorageLogger } from './options.js';
 

@@ -1,8 +1,8 @@
 /**
  * Options of the cached layer, validated once and frozen (fastify style).
  */
-import { MAX_RELATIVE_TTL } from '../../memcache/ttl.js';
-import type { CacheStore } from '../../memcache/cache-store.js';
+import { MAX_RELATIVE_TTL } from '@syncstorage-ts/memcache';
+import type { CacheStore } from '@syncstorage-ts/memcache';
 import { isValidCollectionName } from '../bso-rules.js';
 import { StorageInputError } from '../errors.js';
 import type { SyncStorage } from '../sync-storage.js';

@@ -10,8 +10,8 @@ import { buildApp } from '../../../src/server/app.js';
 import type { ServerConfigInput } from '../../../src/server/config/server-config.js';
 import { createLogger } from '../../../src/server/logging/logger.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
-import { startMemcached, type MemcachedServer } from '../../support/memcached-server.js';
-import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
+import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { injectTransport, SyncClient, type SyncClientOptions } from '../../support/sync-client.js';
 
 /** `cached`: the memcached layer over SQLite, with a real memcached. */
@@ -59,7 +59,7 @@ export async function openStorage(backend: Backend): Promise<SyncStorage> {
     }
     const server = await memcached;
     const { createCachedStorage } = await import('../../../src/storage/cached/index.js');
-    const { MemcachedClient } = await import('../../../src/memcache/index.js');
+    const { MemcachedClient } = await import('@syncstorage-ts/memcache');
     storage = createCachedStorage({
       storage: await openSql('sqlite::memory:'),
       cache: new MemcachedClient({ servers: [server.address] }),

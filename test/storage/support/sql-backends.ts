@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlStorage, type OpenSqlStorageOptions } from '../../../src/storage/sql/index.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
-import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { rawPostgres, rawSqlite, type RawDatabase } from './raw-database.js';
 import { skipUnless, type StorageBackend } from './storage-backends.js';
 

@@ -1,0 +1,211 @@
+/**
+ * `getOrSet` with stampede protection — the seed's MintCache idea (serve the
+ * stale value while one caller regenerates), done atomically by the store:
+ *
+ * 1. In-process, callers of one key share one attempt (a map of flights).
+ * 2. Across processes, `store.lease` (meta `mg` with `N`/`R`, see memcached's
+ *    MetaCommands guide, "Serve stale"): on a miss it vivifies a placeholder
+ *    living `grace` seconds and makes exactly one caller the winner (`W`);
+ *    entries are written to live `lifetime + grace` seconds and leased with
+ *    `R<grace>`, so once an entry is past its lifetime the first reader wins
+ *    the recompute while the others keep getting the old value (`Z`); an
+ *    entry invalidated with `md … I` (`Cache.invalidate(key, { stale: true })`)
+ *    is served stale (`X`) the same way.
+ * 3. The winner writes back with the lease's CAS token, so a value computed
+ *    before a concurrent invalidation/delete is never stored over it.
+ * 4. Losers with no value to serve poll with backoff. A dead winner's
+ *    placeholder expires after `grace` seconds and the next lease wins; a
+ *    loser never waits longer than `grace` before running the loader itself.
+ * 5. XFetch (Vattani et al., "Optimal Probabilistic Cache Stampede
+ *    Prevention", VLDB 2015): with `beta > 0` a reader recomputes early in
+ *    the background with probability rising as expiry nears, weighted by the
+ *    loader's last measured duration in this process.
+ *
+ * A loader that throws: the stale value is served if there is one, else the
+ * error reaches the caller; nothing is written.
+ */
+import type { CacheStore, CasToken, LeaseResult } from '@syncstorage-ts/memcache';
+import type { CacheCounters } from './cache-stats.js';
+import type { StoreGuard } from './degraded-mode.js';
+import { SingleFlight } from './single-flight.js';
+
+export type Loader<T> = () => T | Promise<T>;
+
+export interface StampedeCall<T, C> {
+  storeKey: string;
+  loader: Loader<T>;
+  /** Store TTL of a written entry (lifetime + grace, or 0). */
+  ttl: number;
+  /** Seconds: placeholder life, stale window, and the longest a loser waits. */
+  grace: number;
+  /** XFetch weight; 0 disables early recomputation. */
+  beta: number;
+  /** Passed to the protection's `afterWrite` once the winner's write landed. */
+  context: C;
+}
+
+const DEGRADED = Symbol('degraded');
+const MAX_DURATIONS = 1000;
+
+export class StampedeProtection<C> {
+  /** In-process single-flight of getOrSet attempts, by store key. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly refreshes = new SingleFlight<unknown>();
+  private readonly durations = new Map<string, number>();
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly guard: StoreGuard,
+    private readonly counters: CacheCounters,
+    private readonly now: () => number,
+    private readonly random: () => number,
+    /** Bookkeeping after a write (dependencies, key tracking): one function, no closure per call. */
+    private readonly afterWrite: (context: C) => Promise<unknown>,
+  ) {}
+
+  getOrSet<T>(call: StampedeCall<T, C>): Promise<T> {
+    const pending = this.inflight.get(call.storeKey);
+    if (pending) return pending as Promise<T>;
+    const attempt = this.leaseLoop(call);
+    this.inflight.set(call.storeKey, attempt);
+    return attempt;
+  }
+
+  private async leaseLoop<T>(call: StampedeCall<T, C>): Promise<T> {
+    try {
+      // The first statement awaits, so this runs after getOrSet registered the flight.
+      return await this.leaseUntilDone(call);
+    } finally {
+      this.inflight.delete(call.storeKey);
+    }
+  }
+
+  private async leaseUntilDone<T>(call: StampedeCall<T, C>): Promise<T> {
+    const deadline = this.now() + call.grace * 1000;
+    const options = {
+      vivifyTtl: call.grace,
+      recacheThreshold: call.ttl === 0 ? undefined : call.grace,
+    };
+    let pause = 5;
+    for (;;) {
+      // The guard inlined (no closure per call): this is getOrSet's hit path.
+      let lease: LeaseResult<T> | typeof DEGRADED;
+      try {
+        lease = await this.store.lease<T>(call.storeKey, options);
+        this.guard.succeeded();
+      } catch (err) {
+        this.guard.absorb(err);
+        lease = DEGRADED;
+      }
+      if (lease === DEGRADED) {
+        this.counters.misses++;
+        return this.load(call);
+      }
+      if (lease.win) return this.recompute(call, lease);
+      if (lease.value !== undefined) {
+        if (lease.stale || lease.winnerPending) this.counters.staleServed++;
+        else {
+          this.counters.hits++;
+          this.maybeRefreshEarly(call, lease);
+        }
+        return lease.value;
+      }
+      // Someone else holds the placeholder: wait for their value, but never past the grace window.
+      if (this.now() >= deadline) {
+        this.counters.misses++;
+        return this.load(call);
+      }
+      await sleep(Math.min(pause, Math.max(1, deadline - this.now())));
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  private async recompute<T>(call: StampedeCall<T, C>, lease: LeaseResult<T>): Promise<T> {
+    if (lease.value === undefined) this.counters.misses++;
+    let value: T;
+    try {
+      value = await this.load(call);
+    } catch (err) {
+      if (lease.value !== undefined) {
+        this.counters.staleServed++;
+        return lease.value;
+      }
+      // Free the placeholder so others need not wait out the grace window.
+      if (lease.cas !== undefined) await this.release(call.storeKey, lease.cas);
+      throw err;
+    }
+    try {
+      await this.writeBack(call, value, lease.cas);
+    } catch {
+      // A value the store refuses (ValueTooLargeError, …) is still the caller's
+      // answer: serve it uncached, and free the placeholder for the next caller.
+      this.counters.errors++;
+      if (lease.cas !== undefined && lease.value === undefined) {
+        await this.release(call.storeKey, lease.cas);
+      }
+    }
+    return value;
+  }
+
+  private async load<T>(call: StampedeCall<T, C>): Promise<T> {
+    this.counters.loaderCalls++;
+    const started = this.now();
+    try {
+      return await call.loader();
+    } catch (err) {
+      this.counters.errors++;
+      throw err;
+    } finally {
+      this.rememberDuration(call.storeKey, this.now() - started);
+    }
+  }
+
+  private async writeBack<T>(
+    call: StampedeCall<T, C>,
+    value: T,
+    cas: CasToken | undefined,
+  ): Promise<void> {
+    // undefined means "miss" to the store: never cache it.
+    if (value === undefined) return;
+    const written = await this.guard.run(
+      () =>
+        cas === undefined
+          ? this.store.set(call.storeKey, value, { ttl: call.ttl })
+          : this.store.cas(call.storeKey, value, cas, { ttl: call.ttl }),
+      false,
+    );
+    if (!written) return;
+    this.counters.sets++;
+    await this.afterWrite(call.context);
+  }
+
+  private async release(key: string, cas: CasToken): Promise<void> {
+    await this.guard.run(() => this.store.delete(key, { cas }), false);
+  }
+
+  private maybeRefreshEarly<T>(call: StampedeCall<T, C>, lease: LeaseResult<T>): void {
+    if (call.beta <= 0 || call.ttl === 0 || lease.ttlRemaining === undefined) return;
+    if (lease.ttlRemaining < 0) return;
+    const delta = this.durations.get(call.storeKey);
+    if (delta === undefined) return;
+    const logicalRemainingMs = (lease.ttlRemaining - call.grace) * 1000;
+    const draw = -delta * call.beta * Math.log(Math.max(this.random(), Number.MIN_VALUE));
+    if (draw < logicalRemainingMs || this.refreshes.has(call.storeKey)) return;
+    const cas = lease.cas;
+    this.refreshes
+      .run(call.storeKey, async () => this.writeBack(call, await this.load(call), cas))
+      .catch(() => undefined); // counted in load(); the current value stays served
+  }
+
+  private rememberDuration(key: string, ms: number): void {
+    if (this.durations.size >= MAX_DURATIONS && !this.durations.has(key)) {
+      const oldest = this.durations.keys().next();
+      if (!oldest.done) this.durations.delete(oldest.value);
+    }
+    this.durations.set(key, Math.max(ms, 1));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,8 @@
+/** Real servers for tests (memcached, PostgreSQL) on free loopback ports, and the helpers around them. */
+export { killWithTestProcess } from './child-cleanup.js';
+export { freePort, waitForPort } from './free-port.js';
+export { fuzzRuns } from './fuzz-runs.js';
+export { memcachedBinary, startMemcached } from './memcached-server.js';
+export type { MemcachedOptions, MemcachedServer } from './memcached-server.js';
+export { postgresBinDir, startPostgres } from './postgres-server.js';
+export type { PostgresServer } from './postgres-server.js';
