@@ -23,7 +23,7 @@ import { MemcachedClient } from '@syncstorage-ts/memcache';
 import { MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage, PRODUCTION_DEFAULTS } from '../src/storage/cached/index.js';
 import { SqliteDriver, SqlStorage, type SqlDriver } from '../src/storage/sql/index.js';
-import type { SqlExecutor, SqlLease } from '../src/storage/sql/sql-types.js';
+import type { SqlExecutor, SqlLease } from '../src/sql/sql-types.js';
 import type { SyncStorage } from '../src/storage/sync-storage.js';
 import { startMemcached } from '@syncstorage-ts/test-support';
 import { startPostgres } from '@syncstorage-ts/test-support';
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       const server = await startPostgres();
       try {
         const url = await server.createDatabase('cached_bench');
-        const { PostgresDriver } = await import('../src/storage/sql/postgres-driver.js');
+        const { PostgresDriver } = await import('../src/sql/postgres-driver.js');
         rows.push(...(await runBackend('postgres', () => new PostgresDriver({ url }), caches)));
       } finally {
         await server.stop();

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The tests run against a real memcached and a real PostgreSQL (Debian's
-# packages). Install them if they are missing and we may (root with apt-get);
-# otherwise say exactly what to install.
+# The tests run against real servers and clients from Debian's packages:
+# memcached, PostgreSQL, MariaDB, nginx (reverse-proxy tests), Chromium (the
+# admin page), and python3-pylibmc (libmemcached, for interoperability).
+# Install what is missing if we may (root with apt-get); otherwise say
+# exactly what to install. The list lives here only; .ci/run calls this.
 set -euo pipefail
 
 missing=()
-command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing+=(memcached)
+[ -x /usr/bin/memcached ] || missing+=(memcached)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || missing+=(python3-pylibmc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -18,9 +24,10 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The package starts its own services; the tests start private ones on free ports.
-  (service memcached stop || true) >/dev/null 2>&1
-  (service postgresql stop || true) >/dev/null 2>&1
+  # The packages start their own services; the tests start private ones on free ports.
+  for service in memcached postgresql mariadb nginx; do
+    (service "$service" stop || true) >/dev/null 2>&1
+  done
 else
   echo "The tests need: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2
   exit 1

@@ -4,7 +4,7 @@
  * table at the commit's one timestamp.
  */
 import { MAX_TTL } from './sql-schema.js';
-import type { SqlValue } from './sql-types.js';
+import type { SqlValue } from '../../sql/sql-types.js';
 import type { BsoInput } from '../sync-storage.js';
 import type { Statement } from './bso-upsert.js';
 

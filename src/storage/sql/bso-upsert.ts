@@ -6,7 +6,7 @@
  */
 import type { BsoInput } from '../sync-storage.js';
 import { MAX_TTL } from './sql-schema.js';
-import type { SqlValue } from './sql-types.js';
+import type { SqlValue } from '../../sql/sql-types.js';
 
 /** Rows per statement: 8 parameters each stays far below every bind limit. */
 const ROWS_PER_STATEMENT = 100;

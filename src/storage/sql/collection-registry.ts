@@ -4,7 +4,7 @@
  * global to the node, so the cache is shared by all users.
  */
 import { FIRST_CUSTOM_COLLECTION_ID } from './standard-collections.js';
-import type { SqlExecutor } from './sql-types.js';
+import type { SqlExecutor } from '../../sql/sql-types.js';
 
 /** The seed refused to cache more than this many names; so do we. */
 const MAX_CACHED = 1000;

@@ -8,7 +8,7 @@
  */
 import type { PurgeOptions, PurgeResult } from '../sync-storage.js';
 import type { ShardLayout } from './sql-schema.js';
-import type { SqlDriver, SqlValue } from './sql-types.js';
+import type { SqlDriver, SqlValue } from '../../sql/sql-types.js';
 
 /** Statements per table per run; more means "run again" (`isComplete: false`). */
 const MAX_ROUNDS_PER_TABLE = 100;

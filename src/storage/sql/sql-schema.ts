@@ -9,7 +9,7 @@
  * Schema creation is idempotent (`IF NOT EXISTS`) and versioned in a table
  * of our own, `syncstorage_schema`, so later migrations run once.
  */
-import type { SqlDialectName, SqlExecutor } from './sql-types.js';
+import type { SqlDialectName, SqlExecutor } from '../../sql/sql-types.js';
 
 /** The `ttl` of rows that never expire (seconds; fits the old INTEGER column). */
 export const MAX_TTL = 2_100_000_000;

@@ -18,7 +18,7 @@ import { ConflictError, LockEscalationError } from '../errors.js';
 import { nowMs } from '../timestamps.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import type { Statement } from './bso-upsert.js';
-import type { SqlDriver, SqlExecutor, SqlLease } from './sql-types.js';
+import type { SqlDriver, SqlExecutor, SqlLease } from '../../sql/sql-types.js';
 
 export type LockMode = 'read' | 'write';
 

@@ -41,7 +41,7 @@ import { BSO_IDS, findQuery, FULL_BSOS, placeholders, type FindShape } from './f
 import { decodeOffset, encodeNextOffset } from './paging-token.js';
 import { migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
 import { lockKey, SqlSessions, type LockMode, type Session } from './sql-sessions.js';
-import type { SqlDriver, SqlExecutor } from './sql-types.js';
+import type { SqlDriver, SqlExecutor } from '../../sql/sql-types.js';
 import { STANDARD_COLLECTIONS } from './standard-collections.js';
 
 /** Batches live two hours (API 1.5; the seed's BATCH_LIFETIME). */

@@ -25,7 +25,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConflictError, StorageUnavailableError } from '../errors.js';
+import { ConflictError, StorageUnavailableError } from '../storage/errors.js';
 import { AsyncMutex } from './async-mutex.js';
 import type {
   SqlDialect,

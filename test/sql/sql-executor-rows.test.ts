@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDriver } from '../../src/storage/sql/sqlite-driver.js';
-import type { SqlDriver } from '../../src/storage/sql/sql-types.js';
+import { SqliteDriver } from '../../src/sql/sqlite-driver.js';
+import type { SqlDriver } from '../../src/sql/sql-types.js';
 import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
-import { skipUnless } from './support/storage-backends.js';
+import { skipUnless } from '../storage/support/storage-backends.js';
 
 function rowsSuite(open: () => Promise<SqlDriver>): void {
   test('rows gives arrays in SELECT order, the same values as all', async () => {
@@ -57,7 +57,7 @@ describe('SqlExecutor.rows (postgres)', skipUnless('postgres'), () => {
   });
   after(() => server?.stop());
   rowsSuite(async () => {
-    const { PostgresDriver } = await import('../../src/storage/sql/postgres-driver.js');
+    const { PostgresDriver } = await import('../../src/sql/postgres-driver.js');
     return new PostgresDriver({ url: await server.createDatabase(`rows_${process.pid}`) });
   });
 });

@@ -5,7 +5,7 @@
  * `translateError` maps to `ConflictError`.
  */
 import pg from 'pg';
-import { ConflictError, StorageInputError, StorageUnavailableError } from '../errors.js';
+import { ConflictError, StorageInputError, StorageUnavailableError } from '../storage/errors.js';
 import type {
   SqlDialect,
   SqlDriver,
