@@ -53,6 +53,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Behind a proxy with a path (--public-url https://example.com/sync) the
+    // API answers with and without the prefix: a proxy may strip it or pass
+    // it on. The MAC is checked against the prefixed path either way.
+    ...(config.pathPrefix === '' ? {} : { rewriteUrl: stripPrefix(config.pathPrefix) }),
     // No child logger per request (pino's child() on every request is
     // measurable on the hot path): lines carry `reqId` where one is useful.
     childLoggerFactory: (logger) => logger,
@@ -72,6 +76,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.decorateRequest('syncUid', null);
   app.decorateRequest('syncTimestamp', 0);
+  app.decorateRequest('hawkPayloadHash', null);
   registerBodyParsers(app, config.limits.maxRequestBytes);
 
   // API.md "Limits": refuse an announced oversize body before reading any of it.
@@ -167,6 +172,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     skewSeconds: config.skewSeconds,
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
+    pathPrefix: config.pathPrefix,
     clock,
   });
   void app.register(
@@ -187,6 +193,17 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     { prefix: '/1.5/:uid' },
   );
   return app;
+}
+
+/** `/sync/1.5/1/…` → `/1.5/1/…` for prefix "/sync"; any other URL as it came. */
+function stripPrefix(prefix: string): (request: { url?: string }) => string {
+  return (request) => {
+    const url = request.url ?? '/';
+    if (!url.startsWith(prefix)) return url;
+    const rest = url.slice(prefix.length);
+    if (rest === '' || rest.startsWith('?')) return `/${rest}`;
+    return rest.startsWith('/') ? rest : url;
+  };
 }
 
 /** Put `hook` before a route's own onRequest hooks (a route-level hook: see refuseOversize). */

@@ -80,18 +80,39 @@ describe('request origin for the MAC', () => {
   };
 
   test('ignores X-Forwarded-* unless the proxy is trusted', () => {
-    assert.deepEqual(requestOrigin(headers, false, false), { host: 'internal', port: 8000 });
-    assert.deepEqual(requestOrigin(headers, false, true), { host: 'sync.example.com', port: 443 });
+    assert.deepEqual(requestOrigin(headers, false, false), {
+      host: 'internal',
+      port: 8000,
+      scheme: 'http',
+    });
+    assert.deepEqual(requestOrigin(headers, false, true), {
+      host: 'sync.example.com',
+      port: 443,
+      scheme: 'https',
+    });
     assert.deepEqual(requestOrigin({ ...headers, 'x-forwarded-port': '8443' }, false, true), {
       host: 'sync.example.com',
       port: 8443,
+      scheme: 'https',
     });
   });
 
   test('default ports, IPv6 and a missing host', () => {
-    assert.deepEqual(requestOrigin({ host: 'a.b' }, false, false), { host: 'a.b', port: 80 });
-    assert.deepEqual(requestOrigin({ host: 'a.b' }, true, false), { host: 'a.b', port: 443 });
-    assert.deepEqual(requestOrigin({ host: '[::1]:81' }, false, false), { host: '::1', port: 81 });
+    assert.deepEqual(requestOrigin({ host: 'a.b' }, false, false), {
+      host: 'a.b',
+      port: 80,
+      scheme: 'http',
+    });
+    assert.deepEqual(requestOrigin({ host: 'a.b' }, true, false), {
+      host: 'a.b',
+      port: 443,
+      scheme: 'https',
+    });
+    assert.deepEqual(requestOrigin({ host: '[::1]:81' }, false, false), {
+      host: '::1',
+      port: 81,
+      scheme: 'http',
+    });
     assert.equal(requestOrigin({}, false, false), undefined);
     assert.equal(requestOrigin({ host: 'a:b' }, false, false), undefined);
   });

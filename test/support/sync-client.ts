@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildHawkHeader } from '../../src/server/auth/hawk.js';
+import { buildHawkHeader, payloadHash } from '../../src/server/auth/hawk.js';
 import { mintToken, type MintedToken } from '../../src/server/auth/tokenlib.js';
 
 export interface SyncResponse {
@@ -79,7 +79,10 @@ export interface SyncClientOptions {
   masterSecret: string;
   uid: number;
   transport: Transport;
-  /** The origin the MAC is computed for (and sent as Host). Default "http://localhost:8000". */
+  /**
+   * The origin the MAC is computed for (and sent as Host). Default
+   * "http://localhost:8000". A path (".../sync") prefixes every request path.
+   */
   baseUrl?: string;
   /** The token's `node`. Default `baseUrl`. */
   node?: string;
@@ -106,6 +109,8 @@ export interface RequestOptions {
     resource?: string;
     ts?: string;
     nonce?: string;
+    /** Hawk payload hash: true = of the body sent; a string = this one. */
+    hash?: true | string;
   };
   /** Replace the token (e.g. a tampered one) while keeping the key. */
   tokenId?: string;
@@ -118,11 +123,13 @@ export class SyncClient {
   readonly #options: SyncClientOptions;
   readonly #clock: () => number;
   readonly #origin: URL;
+  readonly #prefix: string;
 
   constructor(options: SyncClientOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
     this.#origin = new URL(options.baseUrl ?? 'http://localhost:8000');
+    this.#prefix = this.#origin.pathname.replace(/\/+$/, '');
     this.uid = options.uid;
     this.token = this.renewToken();
   }
@@ -131,16 +138,23 @@ export class SyncClient {
   renewToken(durationSeconds = this.#options.durationSeconds ?? 3600): MintedToken {
     this.token = mintToken(this.#options.masterSecret, {
       uid: this.uid,
-      node: this.#options.node ?? this.#origin.origin,
+      node: this.#options.node ?? this.#origin.origin + this.#prefix,
       expires: Math.floor(this.#clock() / 1000) + durationSeconds,
     });
     return this.token;
   }
 
   /** The Authorization header for a request (exposed for replay tests). */
-  authorization(method: string, url: string, sign: RequestOptions['sign'] = {}): string {
+  authorization(
+    method: string,
+    url: string,
+    sign: RequestOptions['sign'] = {},
+    body?: { contentType: string; text: string },
+  ): string {
     const defaultPort = this.#origin.protocol === 'https:' ? 443 : 80;
+    const hash = sign.hash === true ? payloadHash(body?.contentType, body?.text ?? '') : sign.hash;
     return buildHawkHeader(this.token.id, this.token.key, {
+      hash,
       method: sign.method ?? method,
       resource: sign.resource ?? url,
       host: sign.host ?? this.#origin.hostname,
@@ -151,16 +165,21 @@ export class SyncClient {
   }
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<SyncResponse> {
-    const url = options.raw ? path : `/1.5/${this.uid}${path}`;
+    const url = options.raw ? path : `${this.#prefix}/1.5/${this.uid}${path}`;
     const headers: Record<string, string> = { host: this.#origin.host, ...options.headers };
+    const contentType = options.contentType ?? 'application/json';
     if (!options.unsigned) {
-      let auth = this.authorization(method, url, options.sign);
+      let auth = this.authorization(
+        method,
+        url,
+        options.sign,
+        options.body === undefined ? undefined : { contentType, text: options.body },
+      );
       if (options.tokenId !== undefined)
         auth = auth.replace(/id="[^"]*"/, `id="${options.tokenId}"`);
       headers.authorization = auth;
     }
-    if (options.body !== undefined)
-      headers['content-type'] = options.contentType ?? 'application/json';
+    if (options.body !== undefined) headers['content-type'] = contentType;
     return this.#options.transport({ method, url, headers, body: options.body });
   }
 

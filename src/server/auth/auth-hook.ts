@@ -17,6 +17,10 @@ import type { HawkAuthenticator } from './hawk-authenticator.js';
 const UID = /^\d{1,10}$/;
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The Hawk `hash` attribute of an authenticated request, null when not sent. */
+    hawkPayloadHash: string | null;
+  }
   interface FastifyContextConfig {
     /** info/collections: clients call it first, with a token that may have expired (API.md). */
     allowExpiredToken?: boolean;
@@ -51,7 +55,15 @@ export function authHook(
       allowExpired,
     });
     if (!outcome.ok) {
-      request.log.info({ reqId: request.id, reason: outcome.reason }, 'authentication refused');
+      // Why, in terms an operator can act on: a bad MAC names the host,
+      // port, scheme and path it was checked against (a proxy that does not
+      // pass them, or --trust-proxy / --public-url not set), never the MAC.
+      request.log.info(
+        { reqId: request.id, reason: outcome.reason, ...outcome.checked },
+        outcome.checked
+          ? `authentication refused: bad MAC for ${outcome.checked.scheme}://${outcome.checked.host}:${outcome.checked.port}${outcome.checked.path} (check --public-url, --trust-proxy and the proxy's Host / X-Forwarded-* headers)`
+          : `authentication refused: ${outcome.reason}`,
+      );
       done(
         new HttpError('UNAUTHORIZED', outcome.reason, {
           headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },
@@ -64,6 +76,7 @@ export function authHook(
       return;
     }
     request.syncUid = outcome.uid;
+    request.hawkPayloadHash = outcome.payloadHash ?? null;
     done();
   };
 }

@@ -18,12 +18,18 @@ export interface AuthenticatorOptions {
   trustProxy: boolean;
   /** When set, the token's `node` must be this URL (no trailing slash). */
   publicUrl: string | null;
+  /**
+   * The public URL's path ("" or e.g. "/sync"): clients sign the path they
+   * sent to the public URL, so the MAC is checked against prefix + the path
+   * as routed (a proxy may have stripped the prefix, or not).
+   */
+  pathPrefix?: string;
   clock: () => number;
 }
 
 export interface AuthRequest {
   method: string;
-  /** Path and query exactly as sent. */
+  /** Path and query as routed (without the public URL's path prefix). */
   url: string;
   headers: IncomingHttpHeaders;
   encrypted: boolean;
@@ -31,12 +37,26 @@ export interface AuthRequest {
   allowExpired: boolean;
 }
 
-export type AuthOutcome =
-  | { ok: true; uid: number; token: TokenPayload }
-  | { ok: false; reason: string; wwwAuthenticate: string };
+/** What the MAC was checked against, for a log line an operator can act on (never the MAC or key). */
+export interface CheckedAgainst {
+  host: string;
+  port: number;
+  scheme: string;
+  path: string;
+}
 
-function refuse(reason: string, wwwAuthenticate = 'Hawk'): AuthOutcome {
-  return { ok: false, reason, wwwAuthenticate };
+export type AuthOutcome =
+  | {
+      ok: true;
+      uid: number;
+      token: TokenPayload;
+      /** The `hash` attribute when the client sent one: the body must match it (payloadHash). */
+      payloadHash: string | undefined;
+    }
+  | { ok: false; reason: string; wwwAuthenticate: string; checked?: CheckedAgainst };
+
+function refuse(reason: string, wwwAuthenticate = 'Hawk', checked?: CheckedAgainst): AuthOutcome {
+  return { ok: false, reason, wwwAuthenticate, checked };
 }
 
 interface VerifiedToken {
@@ -82,9 +102,10 @@ export class HawkAuthenticator {
     }
     const origin = requestOrigin(request.headers, request.encrypted, this.#options.trustProxy);
     if (!origin) return refuse('no host');
+    const resource = (this.#options.pathPrefix ?? '') + request.url;
     const expected = computeMac(key, {
       method: request.method,
-      resource: request.url,
+      resource,
       host: origin.host,
       port: origin.port,
       ts: attrs.ts,
@@ -92,7 +113,14 @@ export class HawkAuthenticator {
       hash: attrs.hash,
       ext: attrs.ext,
     });
-    if (!macEquals(attrs.mac, expected)) return refuse('bad MAC');
+    if (!macEquals(attrs.mac, expected)) {
+      return refuse('bad MAC', 'Hawk', {
+        host: origin.host,
+        port: origin.port,
+        scheme: origin.scheme,
+        path: resource.split('?')[0] ?? resource,
+      });
+    }
     // Hawk 1: a stale ts is answered with our time and its MAC so the
     // client can correct its clock.
     const nowSeconds = Math.floor(nowMs / 1000);
@@ -109,7 +137,7 @@ export class HawkAuthenticator {
     if (!this.#nonces.checkAndAdd(Number(attrs.ts), `${verified.tag}:${attrs.nonce}`)) {
       return refuse('replayed nonce');
     }
-    return { ok: true, uid: token.uid, token };
+    return { ok: true, uid: token.uid, token, payloadHash: attrs.hash };
   }
 
   #verified(id: string): VerifiedToken | { reason: string } {

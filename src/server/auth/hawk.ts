@@ -3,7 +3,7 @@
  * Firefox use it; API.md "Authentication"). Used by the server to verify
  * and by the CLI / test client to sign.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The attributes of an `Authorization: Hawk …` header. */
 export interface HawkAttributes {
@@ -96,6 +96,16 @@ export function normalizedString(request: HawkRequest): string {
 /** Base64 HMAC-SHA256 of the normalized string, keyed with the Hawk key's text. */
 export function computeMac(key: string, request: HawkRequest): string {
   return createHmac('sha256', key).update(normalizedString(request)).digest('base64');
+}
+
+/**
+ * Hawk 1's payload hash: base64 SHA-256 of
+ * `hawk.1.payload\n{content type without parameters, lower-case}\n{body}\n`.
+ * A client that sends `hash` binds its body to the MAC with it.
+ */
+export function payloadHash(contentType: string | undefined, payload: string): string {
+  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return createHash('sha256').update(`hawk.1.payload\n${mime}\n${payload}\n`).digest('base64');
 }
 
 /** Constant-time comparison of two base64 MACs. */

@@ -9,6 +9,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 export interface RequestOrigin {
   host: string;
   port: number;
+  /** http or https: not in the MAC, but it decides the default port (and a log line names it). */
+  scheme: string;
 }
 
 /** The first of a comma-separated header's values (a proxy chain appends). */
@@ -45,5 +47,5 @@ export function requestOrigin(
   const [host, hostPort] = splitHostPort(hostHeader);
   const portText = forwardedPort ?? hostPort ?? (protocol === 'https' ? '443' : '80');
   if (!/^\d{1,5}$/.test(portText) || !host) return undefined;
-  return { host, port: Number(portText) };
+  return { host, port: Number(portText), scheme: protocol };
 }

@@ -41,13 +41,21 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** When set, a token's `node` must equal this URL. Default null (not checked). */
   publicUrl: string | null;
+  /**
+   * The public URL's path without a trailing slash ("" when it has none, e.g.
+   * "/sync"). The API answers under it and at the root (a proxy may strip it
+   * or pass it on), and the Hawk MAC is checked against prefix + path, which is
+   * what clients sign. A token server builds `api_endpoint` as publicUrl +
+   * "/1.5/" + uid, so the prefix is part of it.
+   */
+  pathPrefix: string;
   /** `Retry-After` seconds on 503. Default 10. */
   retryAfterSeconds: number;
   /** Reported by `/__version__`. */
   version: string;
 }
 
-export type ServerConfigInput = Partial<Omit<ServerConfig, 'limits'>> & {
+export type ServerConfigInput = Partial<Omit<ServerConfig, 'limits' | 'pathPrefix'>> & {
   masterSecret: string;
   limits?: Partial<Limits>;
 };
@@ -94,14 +102,20 @@ export function resolveServerConfig(input: ServerConfigInput): Readonly<ServerCo
       ? null
       : positiveInteger('quotaBytes', input.quotaBytes);
   let publicUrl: string | null = null;
+  let pathPrefix = '';
   if (input.publicUrl !== undefined && input.publicUrl !== null) {
+    let url: URL;
     try {
-      const url = new URL(input.publicUrl);
+      url = new URL(input.publicUrl);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
     } catch {
       throw new ConfigError('publicUrl', `expected an http(s) URL, got ${input.publicUrl}`);
     }
+    if (url.search !== '' || url.hash !== '') {
+      throw new ConfigError('publicUrl', `expected no query or fragment, got ${input.publicUrl}`);
+    }
     publicUrl = input.publicUrl.replace(/\/+$/, '');
+    pathPrefix = url.pathname.replace(/\/+$/, '');
   }
   return Object.freeze({
     masterSecret: input.masterSecret,
@@ -110,6 +124,7 @@ export function resolveServerConfig(input: ServerConfigInput): Readonly<ServerCo
     skewSeconds: nonNegative('skewSeconds', input.skewSeconds ?? 60),
     trustProxy: input.trustProxy ?? false,
     publicUrl,
+    pathPrefix,
     retryAfterSeconds: positiveInteger('retryAfterSeconds', input.retryAfterSeconds ?? 10),
     version: input.version ?? '0.0.0',
   });

@@ -3,9 +3,12 @@
  * `text/plain` carry JSON; `application/newlines` one JSON object per line.
  * Any other type is refused by Fastify with 415. Fastify enforces
  * `bodyLimit` from Content-Length before reading and while streaming, so an
- * oversize body is never buffered whole (413).
+ * oversize body is never buffered whole (413). A body whose Hawk payload
+ * hash (sent by the client, checked by the auth hook's caller here, before
+ * parsing) does not match is 401.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { macEquals, payloadHash } from '../auth/hawk.js';
 import { HttpError } from '../errors/weave-errors.js';
 import { parseNewlines } from './newlines.js';
 
@@ -17,7 +20,12 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
     { parseAs: 'string', bodyLimit },
-    (_request, body, done) => {
+    (request, body, done) => {
+      const tampered = payloadMismatch(request, body as string);
+      if (tampered) {
+        done(tampered, undefined);
+        return;
+      }
       try {
         done(null, { kind: 'json', value: JSON.parse(body as string) } satisfies RequestBody);
       } catch {
@@ -28,7 +36,12 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
   app.addContentTypeParser(
     'application/newlines',
     { parseAs: 'string', bodyLimit },
-    (_request, body, done) => {
+    (request, body, done) => {
+      const tampered = payloadMismatch(request, body as string);
+      if (tampered) {
+        done(tampered, undefined);
+        return;
+      }
       try {
         done(null, {
           kind: 'newlines',
@@ -39,6 +52,24 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
       }
     },
   );
+}
+
+/**
+ * Hawk 1: when the client sent `hash`, the body must be the one it signed
+ * (else anyone on the path could swap it under a valid MAC). Checked before
+ * the body is parsed, so a swapped body is 401 even when it is not JSON.
+ */
+function payloadMismatch(request: FastifyRequest, body: string): HttpError | undefined {
+  const expected = request.hawkPayloadHash;
+  if (expected === null || expected === undefined) return undefined;
+  if (macEquals(expected, payloadHash(request.headers['content-type'], body))) return undefined;
+  request.log.info(
+    { reqId: request.id, reason: 'payload hash mismatch' },
+    'authentication refused: the body does not match the Hawk payload hash',
+  );
+  return new HttpError('UNAUTHORIZED', 'payload hash mismatch', {
+    headers: { 'WWW-Authenticate': 'Hawk' },
+  });
 }
 
 /** The body of a request, or a 400 when there is none. */

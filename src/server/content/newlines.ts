@@ -3,12 +3,23 @@
  * contains a raw newline (strings escape it), so splitting on "\n" is exact.
  */
 
-/** Parse a newlines body; throws SyntaxError on a line that is not JSON. Blank lines are skipped. */
+/**
+ * Parse a newlines body: one final "\n" may end it; every line before it,
+ * an empty one too, must be a JSON object (syncstorage-rs splits with Rust's
+ * `lines()` and refuses any line that is not a JSON object, so `"\n"` alone
+ * or a blank line between two objects is a 400). An empty body is no items.
+ * Throws SyntaxError.
+ */
 export function parseNewlines(text: string): unknown[] {
+  if (text === '') return [];
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   const values: unknown[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    values.push(JSON.parse(line));
+  for (const line of body.split('\n')) {
+    const value: unknown = JSON.parse(line);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new SyntaxError('a line is not a JSON object');
+    }
+    values.push(value);
   }
   return values;
 }

@@ -5,7 +5,7 @@
  * between the check and our own.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { fromWire } from '../../storage/timestamps.js';
+import { fromWire, toWire } from '../../storage/timestamps.js';
 import { HttpError } from '../errors/weave-errors.js';
 
 export interface Preconditions {
@@ -30,10 +30,21 @@ export function parsePreconditions(headers: IncomingHttpHeaders): Preconditions 
   return { ifModifiedSince, ifUnmodifiedSince };
 }
 
+/**
+ * The 412 a client can retry from: it carries X-Last-Modified with the
+ * resource's current timestamp, as syncstorage-rs answers (its transaction
+ * wrapper sets the header on both 304 and 412).
+ */
+function preconditionFailed(resourceMs: number): HttpError {
+  return new HttpError('PRECONDITION_FAILED', undefined, {
+    headers: { 'X-Last-Modified': toWire(resourceMs) },
+  });
+}
+
 /** 'not-modified' (→ 304) when a read's resource is not newer than X-If-Modified-Since. */
 export function checkRead(pre: Preconditions, resourceMs: number): 'ok' | 'not-modified' {
   if (pre.ifUnmodifiedSince !== undefined && resourceMs > pre.ifUnmodifiedSince) {
-    throw new HttpError('PRECONDITION_FAILED');
+    throw preconditionFailed(resourceMs);
   }
   if (pre.ifModifiedSince !== undefined && resourceMs <= pre.ifModifiedSince) return 'not-modified';
   return 'ok';
@@ -42,6 +53,6 @@ export function checkRead(pre: Preconditions, resourceMs: number): 'ok' | 'not-m
 /** 412 when the resource changed after X-If-Unmodified-Since. */
 export function checkWrite(pre: Preconditions, resourceMs: number): void {
   if (pre.ifUnmodifiedSince !== undefined && resourceMs > pre.ifUnmodifiedSince) {
-    throw new HttpError('PRECONDITION_FAILED');
+    throw preconditionFailed(resourceMs);
   }
 }

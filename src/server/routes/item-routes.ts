@@ -8,6 +8,7 @@ import { requireBody } from '../content/body-parsers.js';
 import { negotiate } from '../content/negotiation.js';
 import { HttpError } from '../errors/weave-errors.js';
 import { checkRead, checkWrite, parsePreconditions } from '../http/preconditions.js';
+import { refuseKnownBadPayloads } from '../http/known-bad-payload.js';
 import { enforceQuota, reportQuota } from '../http/quota.js';
 import {
   bsoToWire,
@@ -74,6 +75,7 @@ export function registerItemRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (check.bso.id !== '' && check.bso.id !== id) {
       throw new HttpError('INVALID_BSO', 'id in body differs from the URL');
     }
+    refuseKnownBadPayloads(collection, [check.bso.payload]);
     const { id: _ignored, ...data } = check.bso;
     const modified = await storage.withWriteLock(uid, collection, async (tx) => {
       checkWrite(pre, await itemTimestampOrZero(tx, uid, collection, id));

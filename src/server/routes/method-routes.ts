@@ -3,7 +3,12 @@
  * "Paths": a wrong method is 405; preflight is answered). Registered outside
  * the authenticated scope: neither needs credentials.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import { HttpError } from '../errors/weave-errors.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
@@ -51,8 +56,13 @@ export function registerMethodRoutes(app: FastifyInstance): void {
     app.route({
       method: others,
       url,
-      handler: async (_request: FastifyRequest, reply: FastifyReply) => {
+      // Answered in onRequest, before Fastify reads (and parses) the body:
+      // a PATCH with a JSON type and a broken body is 405, not 400.
+      onRequest: (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
         reply.header('Allow', allow);
+        done(new HttpError('METHOD_NOT_ALLOWED'));
+      },
+      handler: async () => {
         throw new HttpError('METHOD_NOT_ALLOWED');
       },
     });

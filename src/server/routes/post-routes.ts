@@ -11,6 +11,7 @@ import { COLLECTION_NAME } from '../../storage/bso-rules.js';
 import { nowMs } from '../../storage/timestamps.js';
 import { requireBody } from '../content/body-parsers.js';
 import { HttpError } from '../errors/weave-errors.js';
+import { refuseKnownBadPayloads } from '../http/known-bad-payload.js';
 import { sortPostedItems } from '../http/post-items.js';
 import { checkWrite, parsePreconditions } from '../http/preconditions.js';
 import { single, type Query } from '../http/query-params.js';
@@ -46,6 +47,10 @@ export function registerPostRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const pre = parsePreconditions(request.headers);
     checkSizeHeaders(request.headers, config.limits);
     const { valid, failed } = sortPostedItems(requireBody(request.body), config.limits);
+    refuseKnownBadPayloads(
+      collection,
+      valid.map((item) => item.payload),
+    );
     const success = valid.map((item) => item.id);
 
     const outcome = await storage.withWriteLock(uid, collection, async (tx) => {
