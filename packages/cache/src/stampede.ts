@@ -2,7 +2,10 @@
  * `getOrSet` with stampede protection — the seed's MintCache idea (serve the
  * stale value while one caller regenerates), done atomically by the store:
  *
- * 1. In-process, callers of one key share one attempt (a map of flights).
+ * 1. In-process, callers of one key share one attempt (a map of flights);
+ *    once the attempt knows a stale value and regenerates, the callers that
+ *    joined it get that stale value at once — no caller waits while one
+ *    regenerates, in one process as across processes.
  * 2. Across processes, `store.lease` (meta `mg` with `N`/`R`, see memcached's
  *    MetaCommands guide, "Serve stale"): on a miss it vivifies a placeholder
  *    living `grace` seconds and makes exactly one caller the winner (`W`);
@@ -22,7 +25,8 @@
  *    loader's last measured duration in this process.
  *
  * A loader that throws: the stale value is served if there is one, else the
- * error reaches the caller; nothing is written.
+ * error reaches the caller; nothing is written. A loader that returns
+ * `undefined` ("nothing to cache") frees the lease like one that throws.
  */
 import type { CacheStore, CasToken, LeaseResult } from '@syncstorage-ts/memcache';
 import type { CacheCounters } from './cache-stats.js';
@@ -47,9 +51,19 @@ export interface StampedeCall<T, C> {
 const DEGRADED = Symbol('degraded');
 const MAX_DURATIONS = 1000;
 
+/**
+ * One in-process getOrSet attempt. `early` settles with the first answer the
+ * attempt can give a caller that joined it: the stale value as soon as the
+ * winner starts regenerating, else the attempt's own result.
+ */
+interface Flight {
+  early: Promise<unknown>;
+  serveEarly(value: unknown): void;
+}
+
 export class StampedeProtection<C> {
   /** In-process single-flight of getOrSet attempts, by store key. */
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, Flight>();
   private readonly refreshes = new SingleFlight<unknown>();
   private readonly durations = new Map<string, number>();
 
@@ -65,22 +79,32 @@ export class StampedeProtection<C> {
 
   getOrSet<T>(call: StampedeCall<T, C>): Promise<T> {
     const pending = this.inflight.get(call.storeKey);
-    if (pending) return pending as Promise<T>;
-    const attempt = this.leaseLoop(call);
-    this.inflight.set(call.storeKey, attempt);
+    if (pending) return pending.early as Promise<T>;
+    let settle!: (value: unknown) => void;
+    let fail!: (err: unknown) => void;
+    const early = new Promise<unknown>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
+    // Nobody may have joined: a rejection here is the attempt's own, reported to its caller.
+    early.catch(() => undefined);
+    const flight: Flight = { early, serveEarly: settle };
+    this.inflight.set(call.storeKey, flight);
+    const attempt = this.leaseLoop(call, flight);
+    attempt.then(settle, fail);
     return attempt;
   }
 
-  private async leaseLoop<T>(call: StampedeCall<T, C>): Promise<T> {
+  private async leaseLoop<T>(call: StampedeCall<T, C>, flight: Flight): Promise<T> {
     try {
       // The first statement awaits, so this runs after getOrSet registered the flight.
-      return await this.leaseUntilDone(call);
+      return await this.leaseUntilDone(call, flight);
     } finally {
       this.inflight.delete(call.storeKey);
     }
   }
 
-  private async leaseUntilDone<T>(call: StampedeCall<T, C>): Promise<T> {
+  private async leaseUntilDone<T>(call: StampedeCall<T, C>, flight: Flight): Promise<T> {
     const deadline = this.now() + call.grace * 1000;
     const options = {
       vivifyTtl: call.grace,
@@ -101,7 +125,7 @@ export class StampedeProtection<C> {
         this.counters.misses++;
         return this.load(call);
       }
-      if (lease.win) return this.recompute(call, lease);
+      if (lease.win) return this.recompute(call, lease, flight);
       if (lease.value !== undefined) {
         if (lease.stale || lease.winnerPending) this.counters.staleServed++;
         else {
@@ -120,8 +144,13 @@ export class StampedeProtection<C> {
     }
   }
 
-  private async recompute<T>(call: StampedeCall<T, C>, lease: LeaseResult<T>): Promise<T> {
+  private async recompute<T>(
+    call: StampedeCall<T, C>,
+    lease: LeaseResult<T>,
+    flight: Flight,
+  ): Promise<T> {
     if (lease.value === undefined) this.counters.misses++;
+    else flight.serveEarly(lease.value);
     let value: T;
     try {
       value = await this.load(call);
@@ -133,6 +162,12 @@ export class StampedeProtection<C> {
       // Free the placeholder so others need not wait out the grace window.
       if (lease.cas !== undefined) await this.release(call.storeKey, lease.cas);
       throw err;
+    }
+    if (value === undefined) {
+      // Nothing to cache: free the placeholder (or the stale entry the loader
+      // says is gone) so the next caller neither waits nor is served it.
+      if (lease.cas !== undefined) await this.release(call.storeKey, lease.cas);
+      return value;
     }
     try {
       await this.writeBack(call, value, lease.cas);

@@ -58,6 +58,14 @@ export function registerStampedeTests(ctx: ToolkitContext): void {
       assert.equal(nothing.calls(), 2);
     });
 
+    test('a loader returning undefined frees its lease: the next caller does not wait the grace window', async () => {
+      const cache = ctx.cache({ grace: 3 });
+      assert.equal(await cache.getOrSet('u', () => undefined), undefined);
+      const started = Date.now();
+      assert.equal(await ctx.isolatedCache({ grace: 3 }).getOrSet('u', () => 'v'), 'v');
+      assert.ok(Date.now() - started < 1000, `waited ${Date.now() - started} ms`);
+    });
+
     test('a loader that throws with nothing stale rethrows, caches nothing, frees the key', async () => {
       const cache = ctx.cache();
       const boom = new Error('backend down');
@@ -88,15 +96,37 @@ export function registerStampedeTests(ctx: ToolkitContext): void {
       assert.equal((await reader.stats()).counters.staleServed, 1);
     });
 
+    test('in one process, a second caller gets the stale value at once while the first recomputes', async () => {
+      const cache = ctx.cache();
+      await cache.getOrSet('k', () => 'old');
+      await cache.invalidate('k', { stale: true });
+      const slow = countingLoader('new', 1500);
+      const fresh = cache.getOrSet('k', slow.loader);
+      await sleep(50);
+      const started = Date.now();
+      assert.equal(await cache.getOrSet('k', slow.loader), 'old');
+      assert.ok(Date.now() - started < 500, `the second caller waited ${Date.now() - started} ms`);
+      assert.equal(await fresh, 'new');
+      assert.equal(slow.calls(), 1);
+      assert.equal(await cache.getOrSet('k', slow.loader), 'new');
+    });
+
     test('an entry past its lifetime is served stale while the first caller recomputes', async () => {
       const cache = ctx.cache();
       await cache.getOrSet('k', () => 'v1', { lifetime: 1 });
       await sleep(2200);
       const other = ctx.isolatedCache();
-      const slow = countingLoader('v2', 300);
+      const slow = countingLoader('v2', 1000);
       const fresh = cache.getOrSet('k', slow.loader, { lifetime: 1 });
       await sleep(50);
       assert.equal(await other.getOrSet('k', slow.loader, { lifetime: 1 }), 'v1');
+      // The same Cache (same process) does not queue behind its own recompute either.
+      const started = Date.now();
+      assert.equal(await cache.getOrSet('k', slow.loader, { lifetime: 1 }), 'v1');
+      assert.ok(
+        Date.now() - started < 200,
+        `the same-process caller waited ${Date.now() - started} ms`,
+      );
       assert.equal(await fresh, 'v2');
       assert.equal(slow.calls(), 1);
     });
