@@ -139,7 +139,11 @@ export interface SyncStorage {
   getCollectionCounts(userId: UserId): Promise<Record<string, number>>;
   /** collection name → bytes of unexpired payloads. */
   getCollectionSizes(userId: UserId): Promise<Record<string, number>>;
-  /** Bytes of all unexpired payloads; may be cached unless `recalculate`. */
+  /**
+   * Bytes of the user's payloads. Without `recalculate`, a running total
+   * that may still count expired items until they are purged (or a cached
+   * figure); with it, exactly the unexpired ones.
+   */
   getTotalSize(userId: UserId, recalculate?: boolean): Promise<number>;
   /** Remove everything of the user. */
   deleteStorage(userId: UserId): Promise<void>;
@@ -201,6 +205,13 @@ export interface SyncStorage {
   applyBatch(userId: UserId, collection: string, batchId: string): Promise<number>;
   /** Forget the batch and its items. */
   closeBatch(userId: UserId, collection: string, batchId: string): Promise<void>;
+
+  // --- Per-user quota (the operator's; the server applies it when quotas are on).
+
+  /** The user's own quota in bytes, or null when the global one applies. */
+  getUserQuota(userId: UserId): Promise<number | null>;
+  /** Set (bytes ≥ 0) or clear (null) the user's own quota. Throws `StorageInputError`. */
+  setUserQuota(userId: UserId, bytes: number | null): Promise<void>;
 
   // --- Maintenance.
 

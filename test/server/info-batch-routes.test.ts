@@ -74,6 +74,30 @@ for (const backend of SERVER_BACKENDS) {
     });
   });
 
+  describe(`per-user quota (${backend})`, () => {
+    test('a user’s own quota overrides the global one in 403 code 14, the header and info/quota', async () => {
+      const q = await createHarness({ backend, config: { quotaBytes: 100 * 1024 * 1024 } });
+      after(() => q.close());
+      const [small, other] = [q.client(31), q.client(32)];
+      await q.storage.setUserQuota(31, 8 * 1024);
+      assert.deepEqual((await small.get('/info/quota')).json(), [0, 8]);
+      const first = await small.post('/storage/a', [{ id: 'a', payload: 'x'.repeat(5 * 1024) }]);
+      assert.equal(first.status, 200);
+      assert.equal(first.headers['x-weave-quota-remaining'], '3');
+      assert.equal((await small.put('/storage/a/b', { payload: 'y'.repeat(4096) })).status, 200);
+      const over = await small.post('/storage/a', [{ id: 'c', payload: 'z' }]);
+      assert.equal(over.status, 403);
+      assert.equal(over.body, '14');
+      // Others keep the global quota, far away.
+      const theirs = await other.post('/storage/a', [{ id: 'a', payload: 'x'.repeat(20 * 1024) }]);
+      assert.equal(theirs.status, 200);
+      assert.equal(theirs.headers['x-weave-quota-remaining'], undefined);
+      // Raised again, the user writes.
+      await q.storage.setUserQuota(31, 1024 * 1024 * 1024);
+      assert.equal((await small.post('/storage/a', [{ id: 'c', payload: 'z' }])).status, 200);
+    });
+  });
+
   describe(`batches (${backend})`, () => {
     let h: Harness;
     before(async () => {

@@ -32,6 +32,12 @@ export interface ConformanceCapabilities {
   clock?: boolean;
   /** A failing `withWriteLock` body rolls back its writes. Default true. */
   transactions?: boolean;
+  /**
+   * `getTotalSize` without `recalculate` is an exact running total of what
+   * is stored (expired rows included until purged), not a cached estimate.
+   * Default false.
+   */
+  runningTotal?: boolean;
 }
 
 export interface ConformanceContext {
@@ -64,7 +70,7 @@ function bsos(count: number, prefix = 'item', extra: Partial<BsoInput> = {}): Bs
 }
 
 export function registerSyncStorageConformance(options: ConformanceOptions): void {
-  const caps = { clock: false, transactions: true, ...options.capabilities };
+  const caps = { clock: false, transactions: true, runningTotal: false, ...options.capabilities };
 
   /** One test with a fresh storage and test clock. */
   function it(
@@ -568,7 +574,7 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         await assert.rejects(s.deleteItem(user, 'history', 'short'), ItemNotFoundError);
         assert.deepEqual(await s.getCollectionCounts(user), { history: 2 });
         assert.deepEqual(await s.getCollectionSizes(user), { history: 12 });
-        assert.equal(await s.getTotalSize(user), 12);
+        assert.equal(await s.getTotalSize(user, true), 12);
         assert.deepEqual((await s.getItems(user, 'history', { ids: ['short'] })).items, []);
       });
 
@@ -883,6 +889,124 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
         assert.ok(seen === 0 || seen === 100, `saw ${seen} items`);
         assert.ok([undefined, 100].includes(counts.history), `counted ${counts.history}`);
         assert.equal((await s.getItemIds(user, 'history')).items.length, 100);
+      });
+    });
+
+    describe('usage and quota', () => {
+      const needsRunningTotal = caps.runningTotal
+        ? {}
+        : { skip: 'needs capabilities.runningTotal' };
+      /** The running total agrees with a recount. */
+      async function assertTotal(s: SyncStorage, user: number, expected: number): Promise<void> {
+        assert.equal(await s.getTotalSize(user, true), expected, 'recount');
+        assert.equal(await s.getTotalSize(user), expected, 'running total');
+      }
+
+      it(
+        'the running total follows every kind of write without a recount',
+        async (s) => {
+          const user = newUser();
+          await s.setItems(user, 'bookmarks', [
+            { id: 'a', payload: 'abc' },
+            { id: 'b', payload: 'é' },
+            { id: 'a', payload: 'abcd' },
+          ]);
+          await assertTotal(s, user, 6);
+          await s.setItem(user, 'bookmarks', 'a', { payload: 'x' }); // 4 → 1 byte
+          await s.setItem(user, 'bookmarks', 'b', { sortindex: 3 }); // payload kept
+          await assertTotal(s, user, 3);
+          await s.setItems(user, 'history', bsos(3)); // 3 × 16 bytes
+          await assertTotal(s, user, 3 + 48);
+          await s.deleteItem(user, 'history', 'item0000');
+          await s.deleteItems(user, 'history', ['item0001', 'item0001', 'nope']);
+          await assertTotal(s, user, 3 + 16);
+          const batch = await s.createBatch(user, 'bookmarks');
+          await s.appendItemsToBatch(user, 'bookmarks', batch, [
+            { id: 'a', payload: '12345' }, // 1 → 5
+            { id: 'b', sortindex: 1 }, // kept
+            { id: 'c', payload: '1234567890' }, // new
+            { id: 'd', sortindex: 2 }, // new, empty
+          ]);
+          await assertTotal(s, user, 3 + 16);
+          await s.applyBatch(user, 'bookmarks', batch);
+          await assertTotal(s, user, 5 + 2 + 10 + 16);
+          await s.deleteCollection(user, 'bookmarks');
+          await assertTotal(s, user, 16);
+          await s.deleteStorage(user);
+          await assertTotal(s, user, 0);
+        },
+        needsRunningTotal,
+      );
+
+      it(
+        'expired items count in the running total until purged; a recount leaves them out',
+        async (s, { pass }) => {
+          const user = newUser();
+          await s.setItems(user, 'tabs', [
+            { id: 'short', payload: '1234', ttl: 1 },
+            { id: 'partial', payload: '12345678', ttl: 1 },
+            { id: 'long', payload: '12', ttl: 3600 },
+          ]);
+          await pass(2100);
+          assert.equal(await s.getTotalSize(user, true), 2);
+          assert.equal(await s.getTotalSize(user), 14);
+          // A partial update of an expired item starts it afresh, without its payload.
+          await s.setItem(user, 'tabs', 'partial', { sortindex: 1 });
+          assert.equal(await s.getTotalSize(user), 6);
+          await s.purgeExpiredItems();
+          await assertTotal(s, user, 2);
+          // A batch over an expired item replaces it too.
+          await s.setItem(user, 'tabs', 'again', { payload: '123', ttl: 1 });
+          await pass(2100);
+          const batch = await s.createBatch(user, 'tabs');
+          await s.appendItemsToBatch(user, 'tabs', batch, [{ id: 'again', sortindex: 1 }]);
+          await s.applyBatch(user, 'tabs', batch);
+          await assertTotal(s, user, 2);
+        },
+        caps.runningTotal && caps.clock ? {} : { skip: 'needs runningTotal and clock' },
+      );
+
+      it(
+        'concurrent writers and a purge keep the running total exact',
+        async (s, { pass }) => {
+          const user = newUser();
+          await s.setItems(user, 'forms', bsos(20, 'old', { ttl: 1 }));
+          await pass(2100);
+          const writers = Array.from({ length: 4 }, async (_, w) => {
+            for (let i = 0; i < 10; i++) {
+              const collection = w % 2 ? 'forms' : 'history';
+              await s.setItems(user, collection, [
+                { id: `old${String(i).padStart(4, '0')}`, payload: 'x'.repeat(w + i) },
+                { id: `w${w}-${i}`, payload: 'y'.repeat(i) },
+              ]);
+              if (i % 3 === 0) await s.deleteItems(user, collection, [`w${w}-${i - 1}`]);
+            }
+          });
+          await Promise.all([...writers, s.purgeExpiredItems({ maxPerLoop: 3 })]);
+          await s.purgeExpiredItems();
+          await assertTotal(s, user, await s.getTotalSize(user, true));
+          const sizes = Object.values(await s.getCollectionSizes(user));
+          assert.equal(
+            await s.getTotalSize(user),
+            sizes.reduce((a, b) => a + b, 0),
+          );
+        },
+        needsRunningTotal,
+      );
+
+      it('a per-user quota is kept, replaced and cleared', async (s) => {
+        const [user, other] = [newUser(), newUser()];
+        assert.equal(await s.getUserQuota(user), null);
+        await s.setUserQuota(user, 1_000_000);
+        await s.setUserQuota(user, 5_000);
+        assert.equal(await s.getUserQuota(user), 5_000);
+        assert.equal(await s.getUserQuota(other), null);
+        await s.setUserQuota(user, 0);
+        assert.equal(await s.getUserQuota(user), 0);
+        await s.setUserQuota(user, null);
+        assert.equal(await s.getUserQuota(user), null);
+        await assert.rejects(s.setUserQuota(user, -1), StorageInputError);
+        await assert.rejects(s.setUserQuota(user, 1.5), StorageInputError);
       });
     });
 

@@ -19,6 +19,6 @@ describe('PostgreSQL', skipUnless('postgres'), () => {
     create: async ({ clock }) => ({
       storage: await openSqlStorage({ url, clock, lockTimeoutMs: 3000 }),
     }),
-    capabilities: { clock: true },
+    capabilities: { clock: true, runningTotal: true },
   });
 });

@@ -24,6 +24,6 @@ describe('SQLite file (WAL)', skipUnless('sqlite'), () => {
         sqlite: { synchronous: 'NORMAL' },
       }),
     }),
-    capabilities: { clock: true },
+    capabilities: { clock: true, runningTotal: true },
   });
 });

@@ -9,6 +9,6 @@ describe('SQLite in memory', skipUnless('sqlite'), () => {
     create: async ({ clock }) => ({
       storage: await openSqlStorage({ url: 'sqlite::memory:', clock }),
     }),
-    capabilities: { clock: true },
+    capabilities: { clock: true, runningTotal: true },
   });
 });

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { limitsToWire } from '../config/server-config.js';
 import { checkRead, parsePreconditions } from '../http/preconditions.js';
+import { quotaOf } from '../http/quota.js';
 import { setLastModified, wireSeconds } from '../http/wire-format.js';
 import { userId, type RouteContext } from './route-context.js';
 
@@ -63,7 +64,8 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   );
   infoRoute('/info/quota', async (uid) => {
     const used = await storage.getTotalSize(uid);
-    const quota = config.quotaBytes === null ? null : config.quotaBytes / 1024;
+    const quotaBytes = await quotaOf(storage, config.quotaBytes, uid);
+    const quota = quotaBytes === null ? null : quotaBytes / 1024;
     return { json: JSON.stringify([used / 1024, quota]), records: null };
   });
   const configuration = JSON.stringify(limitsToWire(config.limits));

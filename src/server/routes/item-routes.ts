@@ -9,7 +9,7 @@ import { negotiate } from '../content/negotiation.js';
 import { HttpError } from '../errors/weave-errors.js';
 import { checkRead, checkWrite, parsePreconditions } from '../http/preconditions.js';
 import { refuseKnownBadPayloads } from '../http/known-bad-payload.js';
-import { enforceQuota, reportQuota } from '../http/quota.js';
+import { enforceQuota, quotaOf, reportQuota } from '../http/quota.js';
 import {
   bsoToWire,
   sendJson,
@@ -79,9 +79,10 @@ export function registerItemRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const { id: _ignored, ...data } = check.bso;
     const modified = await storage.withWriteLock(uid, collection, async (tx) => {
       checkWrite(pre, await itemTimestampOrZero(tx, uid, collection, id));
-      await enforceQuota(tx, config.quotaBytes, uid);
+      const quota = await quotaOf(tx, config.quotaBytes, uid);
+      await enforceQuota(tx, quota, uid);
       const result = await tx.setItem(uid, collection, id, data);
-      await reportQuota(tx, config.quotaBytes, uid, reply);
+      await reportQuota(tx, quota, uid, reply);
       return result.modified;
     });
     setWriteTimestamp(request, reply, modified);

@@ -15,7 +15,7 @@ import { refuseKnownBadPayloads } from '../http/known-bad-payload.js';
 import { sortPostedItems } from '../http/post-items.js';
 import { checkWrite, parsePreconditions } from '../http/preconditions.js';
 import { single, type Query } from '../http/query-params.js';
-import { enforceQuota, reportQuota } from '../http/quota.js';
+import { enforceQuota, quotaOf, reportQuota } from '../http/quota.js';
 import { checkSizeHeaders } from '../http/size-headers.js';
 import { sendJson, setLastModified, setWriteTimestamp, wireSeconds } from '../http/wire-format.js';
 import { collectionTimestampOrZero } from './collection-routes.js';
@@ -56,7 +56,8 @@ export function registerPostRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const outcome = await storage.withWriteLock(uid, collection, async (tx) => {
       const current = await collectionTimestampOrZero(tx, uid, collection);
       checkWrite(pre, current);
-      if (valid.length > 0) await enforceQuota(tx, config.quotaBytes, uid);
+      const quota = await quotaOf(tx, config.quotaBytes, uid);
+      if (valid.length > 0) await enforceQuota(tx, quota, uid);
       let result: { modified: number } | { batch: string; current: number };
       if (mode.kind === 'write') {
         const modified =
@@ -83,7 +84,7 @@ export function registerPostRoutes(app: FastifyInstance, ctx: RouteContext): voi
           result = { batch, current };
         }
       }
-      await reportQuota(tx, config.quotaBytes, uid, reply);
+      await reportQuota(tx, quota, uid, reply);
       return result;
     });
 

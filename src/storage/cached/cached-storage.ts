@@ -602,6 +602,16 @@ export class CachedStorage implements SyncStorage {
     return this.manager(collection).closeBatch(userId, batchId);
   }
 
+  // --- Per-user quota: the database's, never cached (the operator sets it rarely).
+
+  getUserQuota(userId: UserId): Promise<number | null> {
+    return this.inner.getUserQuota(userId);
+  }
+
+  setUserQuota(userId: UserId, bytes: number | null): Promise<void> {
+    return this.inner.setUserQuota(userId, bytes);
+  }
+
   // --- Maintenance.
 
   async purgeExpiredItems(options?: PurgeOptions): Promise<PurgeResult> {

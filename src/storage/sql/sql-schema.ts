@@ -14,7 +14,19 @@ import type { SqlDialectName, SqlExecutor } from '../../sql/sql-types.js';
 /** The `ttl` of rows that never expire (seconds; fits the old INTEGER column). */
 export const MAX_TTL = 2_100_000_000;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Tables of our own beside the old layout (version 2), which the old Python
+ * server never reads, so dropping them undoes the migration:
+ * - `syncstorage_usage`: per user and collection, the bytes and rows stored
+ *   (expired rows included until purged), kept by every write in its own
+ *   transaction: the quota check and the operator's totals read it instead
+ *   of summing the BSO table.
+ * - `syncstorage_quotas`: a per-user quota overriding the global one.
+ */
+export const USAGE_TABLE = 'syncstorage_usage';
+export const QUOTA_TABLE = 'syncstorage_quotas';
 
 /** Which physical tables hold a user's rows. */
 export interface TableNames {
@@ -128,6 +140,32 @@ export async function migrateSchema(
   // Version 1: the server-syncstorage layout. Every statement is idempotent,
   // so an old Python database gains only what it lacks (e.g. batch tables).
   for (const sql of schemaStatements(dialect, layout)) await executor.run(sql);
+  if (version < 2) {
+    const uid = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+    await executor.run(
+      `CREATE TABLE IF NOT EXISTS ${USAGE_TABLE} (
+         userid ${uid} NOT NULL,
+         collection INTEGER NOT NULL,
+         bytes BIGINT NOT NULL DEFAULT 0,
+         items BIGINT NOT NULL DEFAULT 0,
+         PRIMARY KEY (userid, collection))`,
+    );
+    await executor.run(
+      `CREATE TABLE IF NOT EXISTS ${QUOTA_TABLE} (
+         userid ${uid} NOT NULL PRIMARY KEY,
+         quota_bytes BIGINT NOT NULL)`,
+    );
+    // Rows already there (an old database, or one written before version 2)
+    // are counted once; from here on every write keeps the totals.
+    await executor.run(`DELETE FROM ${USAGE_TABLE}`);
+    for (const { bso } of layout.all()) {
+      await executor.run(
+        `INSERT INTO ${USAGE_TABLE} (userid, collection, bytes, items)
+         SELECT userid, collection, COALESCE(SUM(payload_size), 0), COUNT(*) FROM ${bso}
+         GROUP BY userid, collection`,
+      );
+    }
+  }
   // Standard collections keep fixed ids. Where the old database already has
   // the name (under another id) or the id (under another name), its row wins:
   // that is what its bso rows refer to.

@@ -11,6 +11,7 @@ import {
   InvalidBatchError,
   ItemNotFoundError,
   LockEscalationError,
+  StorageInputError,
 } from '../errors.js';
 import type {
   Bso,
@@ -39,7 +40,19 @@ import {
 } from '../input-checks.js';
 import { BSO_IDS, findQuery, FULL_BSOS, placeholders, type FindShape } from './find-query.js';
 import { decodeOffset, encodeNextOffset } from './paging-token.js';
-import { migrateSchema, ShardLayout, type TableNames } from './sql-schema.js';
+import {
+  migrateSchema,
+  QUOTA_TABLE,
+  ShardLayout,
+  USAGE_TABLE,
+  type TableNames,
+} from './sql-schema.js';
+import {
+  usageOfBatchApply,
+  usageOfDelete,
+  usageOfUpsert,
+  type UsageTarget,
+} from './usage-statements.js';
 import { lockKey, SqlSessions, type LockMode, type Session } from './sql-sessions.js';
 import type { SqlDriver, SqlExecutor } from '../../sql/sql-types.js';
 import { STANDARD_COLLECTIONS } from './standard-collections.js';
@@ -183,6 +196,15 @@ export class SqlStorage implements SyncStorage {
     return this.#layout.forUser(userId);
   }
 
+  #usageTarget(userId: number, collectionId: number): UsageTarget {
+    return {
+      bso: this.#tables(userId).bso,
+      userId,
+      collectionId,
+      bulkRows: this.#driver.dialect.bulkRows,
+    };
+  }
+
   #nowSeconds(session: Session): number {
     return Math.floor(session.timestamp / 1000);
   }
@@ -280,9 +302,17 @@ export class SqlStorage implements SyncStorage {
     return result;
   }
 
-  async getTotalSize(userId: UserId, _recalculate?: boolean): Promise<number> {
+  async getTotalSize(userId: UserId, recalculate = false): Promise<number> {
     checkUserId(userId);
     return this.#inSession('read', async (session) => {
+      if (!recalculate) {
+        // The running total: expired rows count until purged.
+        const total = await session.executor.get<{ n: number | null }>(
+          `SELECT SUM(bytes) AS n FROM ${USAGE_TABLE} WHERE userid = ?`,
+          [userId],
+        );
+        return Number(total?.n ?? 0);
+      }
       const row = await session.executor.get<{ n: number | null }>(
         `SELECT SUM(payload_size) AS n FROM ${this.#tables(userId).bso} WHERE userid = ? AND ttl > ?`,
         [userId, this.#nowSeconds(session)],
@@ -306,6 +336,7 @@ export class SqlStorage implements SyncStorage {
       await executor.run(`DELETE FROM ${batchItems} WHERE userid = ?`, [userId]);
       await executor.run('DELETE FROM batch_uploads WHERE userid = ?', [userId]);
       await executor.run('DELETE FROM user_collections WHERE userid = ?', [userId]);
+      await executor.run(`DELETE FROM ${USAGE_TABLE} WHERE userid = ?`, [userId]);
       session.wrote = true;
       // Rows we locked are gone; nothing is left to clean up at commit.
       for (const key of session.placeholders) {
@@ -413,6 +444,12 @@ export class SqlStorage implements SyncStorage {
       session.timestamp,
       dialect.bulkRows,
     );
+    const usage = usageOfUpsert(
+      this.#usageTarget(userId, collectionId),
+      items,
+      this.#nowSeconds(session),
+    );
+    for (const { sql, params } of usage) await session.executor.run(sql, params);
     const touch = this.#sessions.touchStatement(session, userId, collectionId);
     const last = statements.pop();
     if (last && dialect.writableCte) {
@@ -462,6 +499,10 @@ export class SqlStorage implements SyncStorage {
         userId,
         collectionId,
       ]);
+      await executor.run(`DELETE FROM ${USAGE_TABLE} WHERE userid = ? AND collection = ?`, [
+        userId,
+        collectionId,
+      ]);
       session.placeholders.delete(lockKey(userId, collectionId));
       // The storage timestamp must still move forward (it is the max over
       // collections, and this one is gone): a tombstone row keeps it, as
@@ -488,6 +529,13 @@ export class SqlStorage implements SyncStorage {
         throw new CollectionNotFoundError(collection);
       }
       const { bso } = this.#tables(userId);
+      const unique = [...new Set(ids)];
+      for (const { sql, params } of usageOfDelete(
+        this.#usageTarget(userId, collectionId),
+        unique,
+      )) {
+        await session.executor.run(sql, params);
+      }
       for (let start = 0; start < ids.length; start += 500) {
         const chunk = ids.slice(start, start + 500);
         await session.executor.run(
@@ -564,6 +612,14 @@ export class SqlStorage implements SyncStorage {
     }
     return this.#writing(userId, collection, async (session) => {
       const collectionId = await this.#sessions.collectionIdForWrite(session, collection);
+      const now = this.#nowSeconds(session);
+      for (const { sql, params } of usageOfDelete(
+        this.#usageTarget(userId, collectionId),
+        [id],
+        now,
+      )) {
+        await session.executor.run(sql, params);
+      }
       const deleted = await session.executor.run(
         `DELETE FROM ${this.#tables(userId).bso}
            WHERE userid = ? AND collection = ? AND id = ? AND ttl > ?`,
@@ -659,6 +715,13 @@ export class SqlStorage implements SyncStorage {
       const open = await this.#openBatch(session, userId, collection, batchId);
       if (!open) throw new InvalidBatchError(batchId);
       const { bso, batchItems } = this.#tables(userId);
+      const usage = usageOfBatchApply(
+        { bso, userId, collectionId: open.collectionId },
+        batchItems,
+        open.batch,
+        this.#nowSeconds(session),
+      );
+      await session.executor.run(usage.sql, usage.params);
       const statements = batchApplyStatements({
         bso,
         batchItems,
@@ -692,6 +755,37 @@ export class SqlStorage implements SyncStorage {
           [batch, userId],
         );
       }
+    });
+  }
+
+  // --- Per-user quota ----------------------------------------------------------
+
+  async getUserQuota(userId: UserId): Promise<number | null> {
+    checkUserId(userId);
+    return this.#inSession('read', async ({ executor }) => {
+      const row = await executor.get<{ quota_bytes: number }>(
+        `SELECT quota_bytes FROM ${QUOTA_TABLE} WHERE userid = ?`,
+        [userId],
+      );
+      return row ? Number(row.quota_bytes) : null;
+    });
+  }
+
+  async setUserQuota(userId: UserId, bytes: number | null): Promise<void> {
+    checkUserId(userId);
+    if (bytes !== null && (!Number.isSafeInteger(bytes) || bytes < 0)) {
+      throw new StorageInputError(`quota must be a whole number of bytes ≥ 0, got ${bytes}`);
+    }
+    await this.#inSession('write', async ({ executor }) => {
+      if (bytes === null) {
+        await executor.run(`DELETE FROM ${QUOTA_TABLE} WHERE userid = ?`, [userId]);
+        return;
+      }
+      await executor.run(
+        `INSERT INTO ${QUOTA_TABLE} (userid, quota_bytes) VALUES (?, ?)
+         ON CONFLICT (userid) DO UPDATE SET quota_bytes = excluded.quota_bytes`,
+        [userId, bytes],
+      );
     });
   }
 
