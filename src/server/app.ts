@@ -42,6 +42,11 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
+  /** The token server, mounted beside the storage API (`GET /1.0/sync/1.5`). */
+  tokenserver?: {
+    register(app: FastifyInstance): void;
+    healthCheck(): Promise<boolean>;
+  };
 }
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
@@ -49,7 +54,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ? (options.config as Readonly<ServerConfig>)
     : resolveServerConfig(options.config as ServerConfigInput);
   const clock = options.clock ?? Date.now;
-  const ctx: RouteContext = { storage: options.storage, config, clock };
+  const { tokenserver } = options;
+  const ctx: RouteContext = {
+    storage: options.storage,
+    config,
+    clock,
+    ...(tokenserver ? { healthChecks: { tokenserver: () => tokenserver.healthCheck() } } : {}),
+  };
 
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -166,6 +177,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   );
 
   registerHealthRoutes(app, ctx);
+  tokenserver?.register(app);
   registerMethodRoutes(app);
   const authenticator = new HawkAuthenticator({
     masterSecret: config.masterSecret,

@@ -8,6 +8,8 @@ export interface RouteContext {
   storage: SyncStorage;
   config: Readonly<ServerConfig>;
   clock: () => number;
+  /** More `/__heartbeat__` checks by name (the token server's database). */
+  healthChecks?: Readonly<Record<string, () => Promise<boolean>>>;
 }
 
 /** The authenticated uid (set by the auth hook of the /1.5/:uid scope). */

@@ -8,6 +8,7 @@
  */
 import type { SyncStorage } from '../sync-storage.js';
 import { openSqlDriver, type OpenSqlDriverOptions } from '../../sql/open-sql-driver.js';
+import type { SqlDriver } from '../../sql/sql-types.js';
 import { SqlStorage } from './sql-storage.js';
 
 export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
@@ -15,10 +16,15 @@ export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
   shards?: number;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * A driver already open on `url` (the token server shares it: one
+   * connection pool per database). The storage closes it on close.
+   */
+  driver?: SqlDriver;
 }
 
 export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SyncStorage> {
-  const driver = await openSqlDriver(options);
+  const driver = options.driver ?? (await openSqlDriver(options));
   const storage = new SqlStorage({
     driver,
     shards: options.shards,
