@@ -5,7 +5,12 @@ import { envName, SERVE_OPTIONS } from './config/option-table.js';
 export function addTableOptions(command: Command, names?: readonly string[]): Command {
   for (const spec of SERVE_OPTIONS) {
     if (names && !names.includes(spec.name)) continue;
-    const flags = spec.kind === 'boolean' ? spec.flag : `${spec.flag} <value>`;
+    const flags =
+      spec.kind !== 'boolean'
+        ? `${spec.flag} <value>`
+        : spec.takesValue
+          ? `${spec.flag} [true|false]`
+          : spec.flag;
     command.addOption(new Option(flags, `${spec.description} [env ${envName(spec)}]`));
   }
   return command.addOption(

@@ -5,9 +5,12 @@ import { Command } from 'commander';
 import { ConfigError } from '../server/config/server-config.js';
 import { CliConfigError } from './config/load-config.js';
 import { registerLoadtestCommand } from './loadtest-command.js';
+import { registerNodesCommand } from './nodes-command.js';
+import { registerUsersCommand } from './users-command.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommand } from './token-command.js';
+import { registerTokenserverCommand } from './tokenserver-command.js';
 
 // src/cli/ and dist/cli/ are both two levels below package.json.
 const { version } = JSON.parse(
@@ -20,8 +23,11 @@ const program = new Command()
   .version(version);
 
 registerServeCommand(program, version);
+registerTokenserverCommand(program, version);
 registerTokenCommand(program);
 registerPurgeCommand(program);
+registerNodesCommand(program);
+registerUsersCommand(program);
 registerLoadtestCommand(program);
 
 try {

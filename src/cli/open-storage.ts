@@ -8,21 +8,35 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { MemcachedClient, MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage } from '../storage/cached/index.js';
+import { openSqlDriver } from '../sql/open-sql-driver.js';
+import type { SqlDriver } from '../sql/sql-types.js';
 import { openSqlStorage, sqlitePathOf } from '../storage/sql/index.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import type { ServeConfig } from './config/load-config.js';
 
-/** The SQL backend alone (also what `purge` works on). Creates a SQLite file's folder. */
-export async function openDatabase(url: string): Promise<SyncStorage> {
+/** A driver for a database URL. Creates a SQLite file's folder. */
+export async function openDriver(url: string): Promise<SqlDriver> {
   if (url.startsWith('sqlite:')) {
     const path = sqlitePathOf(url);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
-  return openSqlStorage({ url });
+  return openSqlDriver({ url });
 }
 
-export async function openServeStorage(config: ServeConfig, logger: Logger): Promise<SyncStorage> {
-  const database = await openDatabase(config.database);
+/**
+ * The SQL backend alone (also what `purge` works on), on `driver` when one
+ * is open on the URL already (the token server shares it).
+ */
+export async function openDatabase(url: string, driver?: SqlDriver): Promise<SyncStorage> {
+  return openSqlStorage({ url, driver: driver ?? (await openDriver(url)) });
+}
+
+export async function openServeStorage(
+  config: ServeConfig,
+  logger: Logger,
+  driver?: SqlDriver,
+): Promise<SyncStorage> {
+  const database = await openDatabase(config.database, driver);
   if (config.cache === 'none') return database;
   const cache =
     config.cache === 'memcached'

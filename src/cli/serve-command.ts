@@ -11,7 +11,9 @@ import { createLogger } from '../server/logging/logger.js';
 import { addTableOptions, configFile } from './command-options.js';
 import { loadServeConfig } from './config/load-config.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
-import { openServeStorage } from './open-storage.js';
+import { openDriver, openServeStorage } from './open-storage.js';
+import { openTokenserver } from './open-tokenserver.js';
+import { stopOnSignals } from './graceful-shutdown.js';
 
 const HELP = `
 Configuration comes from flags, then environment variables, then --config
@@ -57,11 +59,35 @@ export function registerServeCommand(program: Command, version: string): void {
       version,
     });
     const logger = createLogger({ level: config.logLevel, buffered: true });
-    const storage = await openServeStorage(config, logger);
-    const app = buildApp({ storage, config: serverConfig, logger });
+    if (
+      config.tokenserver.enabled &&
+      !serverConfig.publicUrl &&
+      /^(0\.0\.0\.0|::|\[::\])$/.test(config.host)
+    ) {
+      logger.warn(
+        `tokens will name http://${config.host}:${config.port} as the storage node: set --public-url to the URL clients reach`,
+      );
+    }
+    const driver = await openDriver(config.database);
+    const storage = await openServeStorage(config, logger, driver);
+    const tokenserver = config.tokenserver.enabled
+      ? await openTokenserver({
+          config,
+          masterSecret,
+          storageDriver: driver,
+          // Tokens name this node; it must be the URL clients reach (with its path).
+          defaultNode: serverConfig.publicUrl ?? `http://${config.host}:${config.port}`,
+          logger,
+        }).catch(async (error: unknown) => {
+          await storage.close();
+          throw error;
+        })
+      : undefined;
+    const app = buildApp({ storage, config: serverConfig, logger, tokenserver });
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (error) {
+      await tokenserver?.close();
       await storage.close();
       throw error;
     }
@@ -71,40 +97,28 @@ export function registerServeCommand(program: Command, version: string): void {
         port: config.port,
         cache: config.cache,
         database: redactUrl(config.database),
+        tokenserver: tokenserver
+          ? `${serverConfig.publicUrl ?? `http://${config.host}:${config.port}`}/1.0/sync/1.5`
+          : 'off',
       },
       'listening',
     );
 
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      // A stuck request must not keep the process forever.
-      setTimeout(() => process.exit(1), 15_000).unref();
-      void (async () => {
-        await app.close();
-        await storage.close();
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      })().catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    stopOnSignals(logger, async () => {
+      await app.close();
+      await tokenserver?.close();
+      await storage.close();
+    });
   });
 }
 
 /** A database URL without its password, for the log. */
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
 /** How this binary was started, so the hint works from a checkout (`node dist/cli/main.js`) too. */
-function invocation(): string {
+export function invocation(): string {
   const script = process.argv[1] ?? '';
   if (/[/\\]syncstorage$/.test(script)) return 'syncstorage';
   const relative = relativePath(process.cwd(), script);

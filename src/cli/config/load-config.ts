@@ -6,9 +6,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Limits } from '../../server/config/server-config.js';
+import type { TokenserverConfigInput } from '../../tokenserver/tokenserver-config.js';
 import { envName, SERVE_OPTIONS, type OptionSpec } from './option-table.js';
 
 export type CacheMode = 'memory' | 'memcached' | 'none';
+
+/** The token server's part of the configuration (`tokenserver.*`). */
+export interface TokenserverCliConfig {
+  enabled: boolean;
+  /** Default: the storage database (then one driver serves both). */
+  database: string;
+  /** null: `serve` registers its own public URL. */
+  initNodeUrl: string | null;
+  initNodeCapacity: number;
+  /** Whether init_node_capacity was given (then an existing node row gets it too). */
+  initNodeCapacitySet: boolean;
+  /** For `resolveTokenserverConfig` (the master secret is added by the command). */
+  options: Omit<TokenserverConfigInput, 'masterSecret'>;
+}
 
 export interface ServeConfig {
   host: string;
@@ -31,6 +46,7 @@ export interface ServeConfig {
   skewSeconds: number;
   retryAfterSeconds: number;
   logLevel: string;
+  tokenserver: Readonly<TokenserverCliConfig>;
 }
 
 export class CliConfigError extends Error {
@@ -59,6 +75,23 @@ function parseValue(spec: OptionSpec, raw: unknown): unknown {
       return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
         ? n
         : fail('an integer ≥ 0');
+    }
+    case 'number': {
+      const n = typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number ≥ 0');
+    }
+    case 'json': {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) return raw;
+      if (typeof raw === 'string') {
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+            return parsed;
+        } catch {
+          // reported below
+        }
+      }
+      return fail('a JSON object');
     }
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
@@ -185,6 +218,48 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
     skewSeconds: get('hawkSkewSeconds', 60),
     retryAfterSeconds: get('retryAfterSeconds', 10),
     logLevel: get('logLevel', 'info'),
+    tokenserver: tokenserverConfig(
+      values,
+      get('database', `sqlite:${join(dataDir, 'syncstorage.db')}`),
+    ),
+  });
+}
+
+function tokenserverConfig(
+  values: Record<string, unknown>,
+  storageDatabase: string,
+): Readonly<TokenserverCliConfig> {
+  const get = <T>(name: string): T | undefined => values[name] as T | undefined;
+  const jwks = [get<object>('fxaOauthPrimaryJwk'), get<object>('fxaOauthSecondaryJwk')].filter(
+    (jwk): jwk is object => jwk !== undefined,
+  );
+  const timeout = get<number>('fxaOauthRequestTimeout');
+  const capacity = get<number>('initNodeCapacity');
+  if (capacity !== undefined && capacity < 1) {
+    throw new CliConfigError(`invalid ${label(specOf('initNodeCapacity'))}: expected ≥ 1`);
+  }
+  const options: Omit<TokenserverConfigInput, 'masterSecret'> = {
+    oauthServerUrl: get('fxaOauthServerUrl'),
+    oauthRequestTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    jwks: jwks as TokenserverConfigInput['jwks'],
+    metricsHashSecret: get('fxaMetricsHashSecret'),
+    emailDomain: get('fxaEmailDomain'),
+    tokenDurationSeconds: get('tokenDuration'),
+    capacityReleaseRate: get('nodeCapacityReleaseRate'),
+    allowNewUsers: get('allowNewUsers'),
+    allowedUsers: get('allowedUsers'),
+    nodeType: get('nodeType'),
+  };
+  for (const key of Object.keys(options) as Array<keyof typeof options>) {
+    if (options[key] === undefined) delete options[key];
+  }
+  return Object.freeze({
+    enabled: get<boolean>('tokenserverEnabled') ?? true,
+    database: get<string>('tokenserverDatabase') ?? storageDatabase,
+    initNodeUrl: get<string>('initNodeUrl') ?? null,
+    initNodeCapacity: capacity ?? 100_000,
+    initNodeCapacitySet: capacity !== undefined,
+    options: Object.freeze(options),
   });
 }
 

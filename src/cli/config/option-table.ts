@@ -7,7 +7,7 @@
  * path joined with `__`, upper-cased.
  */
 
-export type OptionKind = 'string' | 'integer' | 'boolean' | 'list';
+export type OptionKind = 'string' | 'integer' | 'number' | 'boolean' | 'list' | 'json';
 
 export interface OptionSpec {
   /** Key in the resolved configuration (and commander's attribute name). */
@@ -17,11 +17,135 @@ export interface OptionSpec {
   readonly flag: string;
   readonly kind: OptionKind;
   readonly description: string;
+  /** A boolean that defaults to true: its flag takes a value (`--allow-new-users false`). */
+  readonly takesValue?: boolean;
 }
 
 export function envName(spec: OptionSpec): string {
   return `SYNC_${spec.path.join('__').toUpperCase()}`;
 }
+
+function tokenserver(
+  name: string,
+  key: string,
+  flag: string,
+  kind: OptionKind,
+  description: string,
+  takesValue?: boolean,
+): OptionSpec {
+  return { name, path: ['tokenserver', key], flag, kind, description, takesValue };
+}
+
+/** The token server's options, under syncstorage-rs's `tokenserver.*` names. */
+export const TOKENSERVER_OPTIONS: readonly OptionSpec[] = [
+  tokenserver(
+    'tokenserverEnabled',
+    'enabled',
+    '--tokenserver-enabled',
+    'boolean',
+    'serve the token server (GET /1.0/sync/1.5) beside storage (default true)',
+    true,
+  ),
+  tokenserver(
+    'tokenserverDatabase',
+    'database_url',
+    '--tokenserver-database',
+    'string',
+    'token server database: sqlite:<path> | postgres://… (default: the storage database)',
+  ),
+  tokenserver(
+    'fxaOauthServerUrl',
+    'fxa_oauth_server_url',
+    '--fxa-oauth-server-url',
+    'string',
+    'FxA OAuth server; /v1/jwks and /v1/verify are appended (default https://oauth.accounts.firefox.com)',
+  ),
+  tokenserver(
+    'fxaOauthRequestTimeout',
+    'fxa_oauth_request_timeout',
+    '--fxa-oauth-request-timeout',
+    'integer',
+    'seconds a request to FxA may take (default 10)',
+  ),
+  tokenserver(
+    'fxaOauthPrimaryJwk',
+    'fxa_oauth_primary_jwk',
+    '--fxa-oauth-primary-jwk',
+    'json',
+    "FxA's token-signing public key as a JWK (JSON); default: fetched from /v1/jwks",
+  ),
+  tokenserver(
+    'fxaOauthSecondaryJwk',
+    'fxa_oauth_secondary_jwk',
+    '--fxa-oauth-secondary-jwk',
+    'json',
+    "a second JWK, for FxA's key rotation",
+  ),
+  tokenserver(
+    'fxaMetricsHashSecret',
+    'fxa_metrics_hash_secret',
+    '--fxa-metrics-hash-secret',
+    'string',
+    'key of hashed_fxa_uid (default: derived from the master secret)',
+  ),
+  tokenserver(
+    'fxaEmailDomain',
+    'fxa_email_domain',
+    '--fxa-email-domain',
+    'string',
+    'users are <fxa uid>@<this> in the users table (default api.accounts.firefox.com)',
+  ),
+  tokenserver(
+    'tokenDuration',
+    'token_duration',
+    '--token-duration',
+    'integer',
+    'token lifetime in seconds (default 3600)',
+  ),
+  tokenserver(
+    'nodeCapacityReleaseRate',
+    'node_capacity_release_rate',
+    '--node-capacity-release-rate',
+    'number',
+    'share of a full node opened per capacity release, 0..1 (default 0.1)',
+  ),
+  tokenserver(
+    'initNodeUrl',
+    'init_node_url',
+    '--init-node-url',
+    'string',
+    'storage node registered at start (serve: default --public-url, else http://host:port)',
+  ),
+  tokenserver(
+    'initNodeCapacity',
+    'init_node_capacity',
+    '--init-node-capacity',
+    'integer',
+    'capacity of that node (default 100000; when set, also applied to an existing row)',
+  ),
+  tokenserver(
+    'allowNewUsers',
+    'allow_new_users',
+    '--allow-new-users',
+    'boolean',
+    'false: only users the token server already knows get tokens (default true)',
+    true,
+  ),
+  tokenserver(
+    'allowedUsers',
+    'allowed_users',
+    '--allowed-users',
+    'list',
+    'FxA uids (or <uid>@<email domain>) that may sync; default: everyone',
+  ),
+  tokenserver(
+    'nodeType',
+    'node_type',
+    '--node-type',
+    'string',
+    'node_type in token answers (default: the storage backend, sqlite|postgres|mysql)',
+  ),
+];
 
 function limit(name: string, key: string, description: string): OptionSpec {
   return {
@@ -165,4 +289,5 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     description: 'pino level: fatal|error|warn|info|debug|trace|silent (default info)',
   },
+  ...TOKENSERVER_OPTIONS,
 ];

@@ -1,0 +1,75 @@
+/**
+ * `syncstorage tokenserver`: the token server alone, for many storage
+ * nodes (each runs `serve --tokenserver-enabled false` with the same master
+ * secret). Nodes are managed with `syncstorage nodes`.
+ */
+import type { Command } from 'commander';
+import { createLogger } from '../server/logging/logger.js';
+import { buildTokenserverApp } from '../tokenserver/tokenserver-app.js';
+import { addTableOptions, configFile } from './command-options.js';
+import { loadServeConfig } from './config/load-config.js';
+import { loadOrCreateMasterSecret } from './config/master-secret.js';
+import { TOKENSERVER_OPTIONS } from './config/option-table.js';
+import { stopOnSignals } from './graceful-shutdown.js';
+import { openTokenserver } from './open-tokenserver.js';
+import { redactUrl } from './serve-command.js';
+
+const HELP = `
+The token server's database defaults to --database (sqlite:<data-dir>/syncstorage.db);
+--tokenserver-database names another. Its master secret must be the one every
+storage node uses (--master-secret, SYNC_MASTER_SECRET, or <data-dir>/master-secret).
+Add nodes with \`syncstorage nodes add <url>\`, or --init-node-url at start.`;
+
+export const TOKENSERVER_COMMAND_OPTIONS = [
+  'host',
+  'port',
+  'masterSecret',
+  'database',
+  'dataDir',
+  'retryAfterSeconds',
+  'logLevel',
+  ...TOKENSERVER_OPTIONS.map((spec) => spec.name).filter((name) => name !== 'tokenserverEnabled'),
+];
+
+export function registerTokenserverCommand(program: Command, version: string): void {
+  const command = program
+    .command('tokenserver')
+    .description('run the token server alone (GET /1.0/sync/1.5), for many storage nodes')
+    .addHelpText('after', HELP);
+  addTableOptions(command, TOKENSERVER_COMMAND_OPTIONS).action(
+    async (flags: Record<string, unknown>) => {
+      const config = loadServeConfig({
+        flags,
+        env: process.env,
+        file: configFile(flags, process.env),
+      });
+      const masterSecret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
+      const logger = createLogger({ level: config.logLevel, buffered: true });
+      const tokenserver = await openTokenserver({ config, masterSecret, logger });
+      const app = buildTokenserverApp({ tokenserver, logger, version });
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (error) {
+        await tokenserver.close();
+        throw error;
+      }
+      const nodes = await tokenserver.store.listNodes();
+      logger.info(
+        {
+          host: config.host,
+          port: config.port,
+          database: redactUrl(config.tokenserver.database),
+          nodes: nodes.length,
+        },
+        'token server listening',
+      );
+      if (nodes.length === 0) {
+        logger.warn('no storage node yet: add one with `syncstorage nodes add <url>`');
+      }
+      stopOnSignals(logger, async () => {
+        await app.close();
+        await tokenserver.close();
+      });
+    },
+  );
+}
