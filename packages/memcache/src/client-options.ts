@@ -18,7 +18,10 @@ export interface ServerSpec {
 export interface MemcachedClientOptions {
   /** The servers: "host:port", "host:port:weight", "[::1]:port", or `ServerSpec`s. Required. */
   servers: ReadonlyArray<string | ServerSpec>;
-  /** Key distribution, libmemcached-compatible. Default 'ketama-weighted'. */
+  /**
+   * Key distribution. 'ketama-weighted' (default) = libmemcached KETAMA_WEIGHTED;
+   * 'ketama' = libmemcached KETAMA with the MD5 key hash (not its default hash). See the README.
+   */
   distribution?: KetamaDistribution;
   /** Connections per server. Default 1: pipelining makes one go far. */
   poolSize?: number;
@@ -38,8 +41,14 @@ export interface MemcachedClientOptions {
   maxReconnectDelay?: number;
   /** Largest value in bytes after serialization (memcached's -I item size). Default 1 MiB. */
   maxValueSize?: number;
-  /** Encoding of values that are neither Buffers nor strings. Default JSON. */
+  /** Encoding of values that are neither Buffers nor strings. Default JSON (flags 6). See `serializer.ts`. */
   serializer?: Serializer;
+  /**
+   * Client flags of strings: 16 (default; pylibmc/python-memcached read it as
+   * `str`) or 0 (plain bytes, which PHP's memcached reads as a string; this
+   * client then reads strings back as Buffers).
+   */
+  stringFlag?: 16 | 0;
   /** TLS (memcached -Z): `true` or node `tls.connect` options (ca, servername, cert…). Default off. */
   tls?: boolean | TlsConnectionOptions;
   /** Text-protocol authentication (memcached -Y auth file). Default none. */
@@ -65,6 +74,7 @@ export interface ResolvedOptions {
   readonly maxReconnectDelay: number;
   readonly maxValueSize: number;
   readonly serializer: Serializer | undefined;
+  readonly stringFlag: 16 | 0 | undefined;
   readonly tls: TlsConnectionOptions | undefined;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
 }
@@ -156,6 +166,7 @@ export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions
     ),
     maxValueSize: positiveInteger('maxValueSize', options.maxValueSize, DEFAULTS.maxValueSize),
     serializer: options.serializer,
+    stringFlag: options.stringFlag,
     tls: options.tls === true ? {} : options.tls || undefined,
     auth: options.auth ? Object.freeze({ ...options.auth }) : undefined,
   });

@@ -1,7 +1,7 @@
 /**
  * The memcached client: `CacheStore` over memcached's meta protocol
  * (protocol.txt "Meta Commands": mg, ms, md, ma, mn), on one or many servers
- * spread by libmemcached-compatible ketama hashing.
+ * spread by ketama hashing as libmemcached KETAMA_WEIGHTED (or KETAMA + MD5) does.
  *
  *   const client = new MemcachedClient({ servers: ['10.0.0.1:11211', '10.0.0.2:11211:2'] });
  *   await client.set('k', { a: 1 }, { ttl: 60 });
@@ -13,8 +13,9 @@
  *   186 bytes go base64 (meta flag `b`), byte for byte; longer ones are stored
  *   under a SHA-256 of the key (see `key-encoding.ts` for the exact, collision-
  *   free mapping). No key can inject a command.
- * - Values: Buffers as they are (client flags 3), strings as UTF-8 (1), anything
- *   else through the serializer (JSON, 2); flags 0 and unknown flags read as
+ * - Values: Buffers as they are (client flags 0), strings as UTF-8 (16), anything
+ *   else through the serializer (JSON, 6) — flags pylibmc, python-memcached and
+ *   PHP's memcached read right (`serializer.ts`); unknown flags read as
  *   Buffers. Values over `maxValueSize` are refused before a byte is sent.
  * - Requests are pipelined: everything issued in one tick leaves in one write
  *   per connection, and answers are matched in order and by opaque token.
@@ -69,7 +70,12 @@ export class MemcachedClient implements CacheStore {
 
   constructor(options: MemcachedClientOptions) {
     this.options = resolveOptions(options);
-    this.replies = new MetaReplies(new ValueCodec(this.options.serializer));
+    this.replies = new MetaReplies(
+      new ValueCodec({
+        serializer: this.options.serializer,
+        stringFlag: this.options.stringFlag,
+      }),
+    );
     this.servers = this.options.servers.map(
       (server) =>
         new ServerPool({

@@ -22,7 +22,7 @@ export interface EncodedValue {
 /**
  * The format of items memcached itself creates with client flags 0: lease
  * placeholders (`mg … N`) and counters created through `ma … N J<initial>`.
- * They read back as Buffers, as the client decodes flags 0 (`FLAG_BUFFER`
+ * They read back as Buffers, as the client decodes flags 0 (`FLAG_BYTES`
  * in `serializer.ts`).
  */
 export const SERVER_CREATED_FORMAT: ValueFormat = 'buffer';

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -22,10 +22,17 @@ interface Vector {
   key_to_server_index: Record<string, number>;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const vectorsPath =
-  process.env.KETAMA_VECTORS ??
-  join(here, '..', '..', '..', '..', 'shared', 'vectors', 'ketama.json');
+// The first shared/vectors/ketama.json above this file: the checkout may be
+// /work/main or a worktree deeper down (KETAMA_VECTORS overrides).
+function findVectors(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared', 'vectors', 'ketama.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir)
+      throw new Error('shared/vectors/ketama.json not found; set KETAMA_VECTORS');
+  }
+}
+const vectorsPath = process.env.KETAMA_VECTORS ?? findVectors();
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as Record<string, Vector>;
 
 function ringFor(vector: Vector, distribution: KetamaDistribution): KetamaRing {

@@ -78,7 +78,20 @@ describe('MemcachedClient against real memcached', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     socket.destroy();
-    assert.equal(text, 'VA 4 f1\r\ntext\r\nVA 5 f3\r\nbytes\r\nVA 7 f2\r\n{"a":1}\r\nMN\r\n');
+    assert.equal(text, 'VA 4 f16\r\ntext\r\nVA 5 f0\r\nbytes\r\nVA 7 f6\r\n{"a":1}\r\nMN\r\n');
+  });
+
+  test('flags 1 (a Python pickle) read as bytes; flags 2 (JSON before 0.2, Python ints) as JSON', async () => {
+    const socket = net.connect({ host: server.host, port: server.port });
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.write('ms t:p 4 F1\r\nI42.\r\nms t:l 7 F2\r\n{"a":1}\r\nmn\r\n');
+    for (let i = 0; i < 100 && !text.endsWith('MN\r\n'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    socket.destroy();
+    assert.deepEqual(await client.get('t:p'), Buffer.from('I42.'));
+    assert.deepEqual(await client.get('t:l'), { a: 1 });
   });
 
   test('oversize values fail with ValueTooLargeError before any byte is sent', async () => {
