@@ -66,30 +66,29 @@ describe('MemcachedClient against real memcached', () => {
     assert.deepEqual(await client.getMulti([]), []);
   });
 
+  /** Meta commands on a socket of its own (as another client), up to and with `mn`; the reply text. */
+  async function rawMeta(commands: string): Promise<string> {
+    const socket = net.connect({ host: server.host, port: server.port });
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.write(`${commands}mn\r\n`);
+    for (let i = 0; i < 100 && !text.endsWith('MN\r\n'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    socket.destroy();
+    return text;
+  }
+
   test('client flags record the type: memcached returns them to other readers', async () => {
     await client.set('t:s', 'text');
     await client.set('t:b', Buffer.from('bytes'));
     await client.set('t:j', { a: 1 });
-    const socket = net.connect({ host: server.host, port: server.port });
-    let text = '';
-    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-    socket.write('mg t:s f v\r\nmg t:b f v\r\nmg t:j f v\r\nmn\r\n');
-    for (let i = 0; i < 100 && !text.endsWith('MN\r\n'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    socket.destroy();
+    const text = await rawMeta('mg t:s f v\r\nmg t:b f v\r\nmg t:j f v\r\n');
     assert.equal(text, 'VA 4 f16\r\ntext\r\nVA 5 f0\r\nbytes\r\nVA 7 f6\r\n{"a":1}\r\nMN\r\n');
   });
 
   test('flags 1 (a Python pickle) read as bytes; flags 2 (JSON before 0.2, Python ints) as JSON', async () => {
-    const socket = net.connect({ host: server.host, port: server.port });
-    let text = '';
-    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-    socket.write('ms t:p 4 F1\r\nI42.\r\nms t:l 7 F2\r\n{"a":1}\r\nmn\r\n');
-    for (let i = 0; i < 100 && !text.endsWith('MN\r\n'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    socket.destroy();
+    await rawMeta('ms t:p 4 F1\r\nI42.\r\nms t:l 7 F2\r\n{"a":1}\r\n');
     assert.deepEqual(await client.get('t:p'), Buffer.from('I42.'));
     assert.deepEqual(await client.get('t:l'), { a: 1 });
   });
