@@ -519,6 +519,8 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
           '1e3:1',
           '99999999999999999999:1',
           '1:99999999999',
+          // Ten digits, over the 10^9 offset bound every layer enforces.
+          '1:9999999999',
           '17',
         ];
         for (const offset of bad) {
@@ -528,7 +530,7 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
             JSON.stringify(offset),
           );
         }
-        for (const offset of ['', 'x', '-1', '1:2', '1.0', '01x', '99999999999']) {
+        for (const offset of ['', 'x', '-1', '1:2', '1.0', '01x', '99999999999', '9999999999']) {
           await assert.rejects(
             s.getItemIds(user, 'tabs', { sort: 'index', limit: 2, offset }),
             InvalidOffsetError,

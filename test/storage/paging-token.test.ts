@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InvalidOffsetError } from '../../src/storage/errors.js';
-import { decodeOffset, encodeNextOffset } from '../../src/storage/sql/paging-token.js';
+import { decodeOffset, encodeNextOffset } from '../../src/storage/paging-token.js';
 
 test('bound:offset counts the trailing items that share the last timestamp', () => {
   const page = [{ modified: 50 }, { modified: 40 }, { modified: 40 }];

@@ -8,7 +8,7 @@
 import type { CheckedFind } from '../input-checks.js';
 import type { Bso } from '../sync-storage.js';
 import { MAX_TTL } from './sql-schema.js';
-import type { PagePosition } from './paging-token.js';
+import type { PagePosition } from '../paging-token.js';
 import type { SqlValue } from '../../sql/sql-types.js';
 
 export interface FindQueryInput {

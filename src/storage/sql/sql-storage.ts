@@ -39,7 +39,7 @@ import {
   checkUserId,
 } from '../input-checks.js';
 import { BSO_IDS, findQuery, FULL_BSOS, placeholders, type FindShape } from './find-query.js';
-import { decodeOffset, encodeNextOffset } from './paging-token.js';
+import { decodeOffset, encodeNextOffset } from '../paging-token.js';
 import {
   migrateSchema,
   QUOTA_TABLE,

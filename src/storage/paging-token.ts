@@ -8,9 +8,13 @@
  *
  * Tokens are parsed strictly: anything we could not have produced is an
  * `InvalidOffsetError`, never a crash or a page from the wrong place.
+ *
+ * One module for every layer (SQL queries, the cached layer's in-memory
+ * pages: seed 001 `encode_next_offset`/`decode_offset`), so a token from
+ * one page is accepted — or refused — the same whichever layer answers.
  */
-import { InvalidOffsetError } from '../errors.js';
-import type { SortOrder } from '../sync-storage.js';
+import { InvalidOffsetError } from './errors.js';
+import type { SortOrder } from './sync-storage.js';
 
 /** Offsets beyond this are refused (a page is at most a few thousand rows). */
 const MAX_OFFSET = 1_000_000_000;
