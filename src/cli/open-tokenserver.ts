@@ -63,10 +63,13 @@ export async function openTokenserver(options: OpenTokenserverOptions): Promise<
 export async function withTokenserverStore<T>(
   config: Readonly<ServeConfig>,
   body: (store: TokenserverStore) => Promise<T>,
+  /** The storage's driver: used when the token server database is the same URL. */
+  storageDriver?: SqlDriver,
 ): Promise<T> {
+  const shared = storageDriver !== undefined && config.tokenserver.database === config.database;
   const store = new TokenserverStore({
-    driver: await openDriver(config.tokenserver.database),
-    ownsDriver: true,
+    driver: shared ? storageDriver : await openDriver(config.tokenserver.database),
+    ownsDriver: !shared,
   });
   try {
     await store.migrate();

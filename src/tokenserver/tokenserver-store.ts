@@ -342,14 +342,15 @@ export class TokenserverStore {
     return rows[0] && toUser(rows[0]);
   }
 
-  /** Records replaced before `before` (ms), oldest first: storage to purge. */
-  async replacedBefore(before: number, limit: number): Promise<UserRecord[]> {
+  /** Records replaced before `before` (ms), by uid after `afterUid`: storage to purge. */
+  async replacedBefore(before: number, afterUid: number, limit: number): Promise<UserRecord[]> {
     const rows = await this.#read((executor) =>
       executor.rows(
         `SELECT ${USER_COLUMNS} FROM users LEFT OUTER JOIN nodes ON users.nodeid = nodes.id
          WHERE users.service = ? AND users.replaced_at IS NOT NULL AND users.replaced_at < ?
-         ORDER BY users.replaced_at, users.uid LIMIT ?`,
-        [this.serviceId, before, limit],
+           AND users.uid > ?
+         ORDER BY users.uid LIMIT ?`,
+        [this.serviceId, before, afterUid, limit],
       ),
     );
     return rows.map(toUser);

@@ -8,6 +8,7 @@ import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support
 import { verifyToken, signingKey } from '../../src/server/auth/tokenlib.js';
 import { SyncClient, injectTransport } from '../support/sync-client.js';
 import { backendEnabled } from '../storage/support/storage-backends.js';
+import { purgeReplacedUsers } from '../../src/tokenserver/replaced-purge.js';
 import { FakeFxa } from './support/fake-fxa.js';
 import {
   createTokenHarness,
@@ -281,6 +282,51 @@ for (const backend of BACKENDS) {
       const res = await h.token(await headers(fxaUid, GEN, '3333', GEN + 1));
       assert.equal(res.status, 401);
       assert.equal(errorOf(res.body).status, 'invalid-generation');
+    });
+
+    test('purge deletes the storage of uids replaced before the grace period, on this node only', async () => {
+      const fxaUid = '4'.repeat(32);
+      const first = await h.token(await headers(fxaUid, GEN, '4444'));
+      const oldUid = first.body.uid as number;
+      await h.storage.setItems(oldUid, 'bookmarks', [{ id: 'x', payload: 'old' }]);
+      const moved = await h.token(await headers(fxaUid, GEN + 1, '5555', GEN + 1));
+      assert.notEqual(moved.body.uid, oldUid);
+      // A replaced record of another node is not this node's to purge.
+      await h.sql(
+        `INSERT INTO nodes (service, node, available, current_load, capacity, downed, backoff)
+         VALUES (1, 'http://elsewhere.test', 0, 0, 0, 1, 0)`,
+      );
+      const [elsewhere] = await h.sql("SELECT id FROM nodes WHERE node = 'http://elsewhere.test'");
+      await h.sql(
+        `INSERT INTO users (service, email, generation, client_state, created_at, replaced_at, nodeid)
+         VALUES (1, 'someone@api.accounts.firefox.com', 1, 'aa', 1, 2, ?)`,
+        [Number(elsewhere?.id)],
+      );
+      const kept = await purgeReplacedUsers({
+        store: h.tokenserver.store,
+        storage: h.storage,
+        node: NODE,
+        graceMs: 60_000,
+      });
+      assert.equal(kept.usersPurged, 0, 'inside the grace period');
+      const result = await purgeReplacedUsers({
+        store: h.tokenserver.store,
+        storage: h.storage,
+        node: NODE,
+        graceMs: 0,
+        clock: () => Date.now() + 1,
+      });
+      assert.ok(result.usersPurged >= 1);
+      assert.ok(result.otherNodes >= 1);
+      assert.deepEqual(await h.storage.getCollectionTimestamps(oldUid), {});
+      assert.deepEqual(await h.sql('SELECT uid FROM users WHERE uid = ?', [oldUid]), []);
+      assert.equal(
+        (await h.sql("SELECT uid FROM users WHERE email = 'someone@api.accounts.firefox.com'"))
+          .length,
+        1,
+      );
+      const still = await h.token(await headers(fxaUid, GEN + 1, '5555', GEN + 1));
+      assert.equal(still.body.uid, moved.body.uid);
     });
 
     test('__heartbeat__ reports the token server database', async () => {
