@@ -2,7 +2,7 @@
  * The cache store interface: the one seam between everything that caches and
  * the thing that holds the cache. Two implementations stand behind it — the
  * memcached meta-protocol client (`MemcachedClient`) and the in-process store
- * (`MemoryStore`) — and one conformance suite (`packages/memcache/test/store-conformance.ts`)
+ * (`MemoryStore`) — and one conformance suite (`packages/memcache/src/store-conformance.ts`)
  * runs against both.
  *
  * TTLs follow memcached: 0 never expires; 1..2,592,000 (30 days) is seconds

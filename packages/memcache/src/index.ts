@@ -22,7 +22,7 @@ export {
 export { MemcachedClient } from './memcached-client.js';
 export type { MemcachedClientOptions, ServerSpec } from './client-options.js';
 export type { KetamaDistribution } from './ketama-ring.js';
-export { jsonSerializer, type Serializer } from './serializer.js';
+export { FLAG_BYTES, FLAG_JSON, FLAG_TEXT, jsonSerializer, type Serializer } from './serializer.js';
 export { MemoryStore, MEMORY_STORE_VERSION } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store-options.js';
 export { MAX_RELATIVE_TTL, MAX_TTL, expiresAtMs, validateTtl } from './ttl.js';

@@ -2,7 +2,7 @@
  * One item of the in-process store, and the stampede-protection rules of
  * memcached's meta `mg` that read it (protocol.txt, "Meta Get": flags N, R,
  * W, X, Z; behaviour checked against memcached 1.6.18 by hand, see
- * `packages/memcache/test/store-conformance.ts`).
+ * `packages/memcache/src/store-conformance.ts`).
  */
 import type { CasToken } from './cache-store.js';
 import type { ValueFormat } from './memory-codec.js';

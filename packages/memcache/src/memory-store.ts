@@ -5,7 +5,7 @@
  * rules with lazy expiry (no timer per key — Node timers overflow past 24.8
  * days), LRU eviction under a byte budget, the item size limit, counters and
  * the meta protocol's lease/invalidate behaviour. The shared conformance
- * suite (`packages/memcache/test/store-conformance.ts`) runs against it and against a
+ * suite (`packages/memcache/src/store-conformance.ts`) runs against it and against a
  * real memcached.
  */
 import type {

@@ -8,7 +8,7 @@
 import { after, before } from 'node:test';
 import { MemcachedClient } from '../src/index.js';
 import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
-import { registerStoreConformance } from './store-conformance.js';
+import { registerStoreConformance } from '@syncstorage-ts/memcache/conformance';
 
 const servers: MemcachedServer[] = [];
 before(async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { MemoryStore } from '../src/memory-store.js';
 import { ITEM_OVERHEAD } from '../src/memory-item.js';
 import { CacheInputError } from '../src/errors.js';
-import { ManualClock } from './store-conformance.js';
+import { ManualClock } from '@syncstorage-ts/memcache/conformance';
 
 // Keys "k0".."k9" (2 bytes) with 1000-byte values: each item costs this much.
 const ITEM = 2 + 1000 + ITEM_OVERHEAD;

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../src/memory-store.js';
-import { ManualClock } from './store-conformance.js';
+import { ManualClock } from '@syncstorage-ts/memcache/conformance';
 
 const DAY = 24 * 60 * 60;
 

@@ -3,7 +3,7 @@
  * no test sleeps), plus what only this store has — see memory-*.test.ts.
  */
 import { MemoryStore } from '../src/memory-store.js';
-import { ManualClock, registerStoreConformance } from './store-conformance.js';
+import { ManualClock, registerStoreConformance } from '@syncstorage-ts/memcache/conformance';
 
 const clock = new ManualClock();
 

@@ -1,7 +1,10 @@
 /**
- * The shared conformance suite of the `CacheStore` interface. Every
+ * The shared conformance suite of the `CacheStore` interface, exported as
+ * `@syncstorage-ts/memcache/conformance` so a third-party store can run it
+ * (under `node --test`; it uses only node:test and node:assert). Every
  * implementation registers it from a short spec file:
  *
+ *   import { registerStoreConformance } from '@syncstorage-ts/memcache/conformance';
  *   registerStoreConformance({
  *     name: 'MemcachedClient',
  *     createStore: async () => { const c = new MemcachedClient(…); await c.flush(); return c; },
@@ -28,8 +31,8 @@
  */
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CacheKey, CacheStore } from '../src/cache-store.js';
-import { CacheClosedError, CacheInputError, ValueTooLargeError } from '../src/errors.js';
+import type { CacheKey, CacheStore } from './cache-store.js';
+import { CacheClosedError, CacheInputError, ValueTooLargeError } from './errors.js';
 
 /** A clock the test moves by hand (milliseconds since the epoch). */
 export interface FakeClock {
