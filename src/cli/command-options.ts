@@ -2,7 +2,16 @@
 import { Option, type Command } from 'commander';
 import { envName, SERVE_OPTIONS } from './config/option-table.js';
 
-export function addTableOptions(command: Command, names?: readonly string[]): Command {
+/**
+ * `names` picks options of the table (default all); `descriptions` says what
+ * an option means to this command when it is not serve's meaning (`token
+ * --port` names the node in the token, it listens nowhere).
+ */
+export function addTableOptions(
+  command: Command,
+  names?: readonly string[],
+  descriptions: Readonly<Record<string, string>> = {},
+): Command {
   for (const spec of SERVE_OPTIONS) {
     if (names && !names.includes(spec.name)) continue;
     const flags =
@@ -11,7 +20,8 @@ export function addTableOptions(command: Command, names?: readonly string[]): Co
         : spec.takesValue
           ? `${spec.flag} [true|false]`
           : spec.flag;
-    command.addOption(new Option(flags, `${spec.description} [env ${envName(spec)}]`));
+    const description = descriptions[spec.name] ?? spec.description;
+    command.addOption(new Option(flags, `${description} [env ${envName(spec)}]`));
   }
   return command.addOption(
     new Option(

@@ -9,6 +9,7 @@ import { registerNodesCommand } from './nodes-command.js';
 import { registerUsersCommand } from './users-command.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { StartupError } from './startup-error.js';
 import { registerTokenCommand } from './token-command.js';
 import { registerTokenserverCommand } from './tokenserver-command.js';
 
@@ -33,10 +34,42 @@ registerLoadtestCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CliConfigError || error instanceof ConfigError) {
-    process.stderr.write(`syncstorage: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw error;
+  process.stderr.write(`syncstorage: ${failureLine(error)}\n`);
+  if (wantsStack()) process.stderr.write(`${stackOf(error)}\n`);
+  // 2: an option is wrong; 1: the environment (database, port, files).
+  process.exitCode = error instanceof CliConfigError || error instanceof ConfigError ? 2 : 1;
+}
+
+/** The one line: our own errors say cause and option; anything else says what it is. */
+function failureLine(error: unknown): string {
+  if (
+    error instanceof CliConfigError ||
+    error instanceof ConfigError ||
+    error instanceof StartupError
+  ) {
+    return error.message;
   }
+  const message = error instanceof Error ? error.message : String(error);
+  return `${message} (run with --log-level debug for the stack)`;
+}
+
+/** `--log-level debug|trace` (flag or SYNC_LOG_LEVEL): start-up errors come with their stack. */
+function wantsStack(): boolean {
+  const args = process.argv;
+  const index = args.indexOf('--log-level');
+  const level =
+    (index >= 0 ? args[index + 1] : undefined) ??
+    args.find((a) => a.startsWith('--log-level='))?.slice('--log-level='.length) ??
+    process.env.SYNC_LOG_LEVEL;
+  return level === 'debug' || level === 'trace';
+}
+
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 10; depth += 1) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join('\ncaused by: ');
 }

@@ -1,10 +1,11 @@
 /**
  * The storage `serve` runs on: the SQL backend for `--database`, under the
  * cached layer with the in-process cache (embedded default) or memcached
- * (`--memcached`), or bare with `--cache none`.
+ * (`--memcached`), or bare with `--cache none`. Failures to open are
+ * `StartupError`s naming the cause and the option (database-startup-error.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MemcachedClient, MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage } from '../storage/cached/index.js';
@@ -13,22 +14,88 @@ import type { SqlDriver } from '../sql/sql-types.js';
 import { openSqlStorage, sqlitePathOf } from '../storage/sql/index.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import type { ServeConfig } from './config/load-config.js';
+import { DATABASE_OPTION, explainDatabaseFailure } from './database-startup-error.js';
+import { causeMessage, StartupError } from './startup-error.js';
 
-/** A driver for a database URL. Creates a SQLite file's folder. */
-export async function openDriver(url: string): Promise<SqlDriver> {
+export interface OpenDatabaseOptions {
+  /** The data folder: a SQLite file inside it is blamed on --data-dir, elsewhere on --database. */
+  dataDir?: string;
+  /**
+   * The command that needs an existing database (`purge`: never create an
+   * empty one in the wrong folder); the message names the data folder.
+   */
+  mustExist?: string;
+}
+
+export const DATA_DIR_OPTION = '--data-dir (SYNC_DATA_DIR)';
+
+/** A folder for our files: created 0700 (it holds the secret and the data). */
+export function ensurePrivateFolder(path: string, option: string): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new StartupError(`cannot write to the folder ${path}: ${causeMessage(error)}`, {
+      option,
+      cause: error,
+    });
+  }
+}
+
+/** A driver for a database URL. Creates a SQLite file's folder (0700), checks it can be written. */
+export async function openDriver(
+  url: string,
+  options: OpenDatabaseOptions = {},
+): Promise<SqlDriver> {
   if (url.startsWith('sqlite:')) {
     const path = sqlitePathOf(url);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') checkSqliteFile(path, options);
   }
-  return openSqlDriver({ url });
+  try {
+    return await openSqlDriver({ url });
+  } catch (error) {
+    throw explainDatabaseFailure(url, error);
+  }
 }
 
 /**
- * The SQL backend alone (also what `purge` works on), on `driver` when one
- * is open on the URL already (the token server shares it).
+ * The SQL backend alone (also what `purge` works on), on `options.driver`
+ * when one is open on the URL already (the token server shares it).
  */
-export async function openDatabase(url: string, driver?: SqlDriver): Promise<SyncStorage> {
-  return openSqlStorage({ url, driver: driver ?? (await openDriver(url)) });
+export async function openDatabase(
+  url: string,
+  options: OpenDatabaseOptions & { driver?: SqlDriver } = {},
+): Promise<SyncStorage> {
+  const driver = options.driver ?? (await openDriver(url, options));
+  try {
+    return await openSqlStorage({ url, driver });
+  } catch (error) {
+    throw explainDatabaseFailure(url, error);
+  }
+}
+
+function checkSqliteFile(path: string, options: OpenDatabaseOptions): void {
+  const inDataDir =
+    options.dataDir !== undefined && resolve(dirname(path)) === resolve(options.dataDir);
+  const option = inDataDir ? DATA_DIR_OPTION : DATABASE_OPTION;
+  if (options.mustExist && !existsSync(path)) {
+    throw new StartupError(
+      `no database at ${path} (looked in the data folder ${options.dataDir ?? dirname(path)}): ${options.mustExist} works on an existing database and creates none`,
+      { option: `${DATA_DIR_OPTION} or ${DATABASE_OPTION}` },
+    );
+  }
+  // SQLite writes its journal (-wal, -shm) beside the file: the folder must be writable too.
+  ensurePrivateFolder(dirname(path), option);
+  if (existsSync(path)) {
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+    } catch (error) {
+      throw new StartupError(`the SQLite file ${path} is read-only: ${causeMessage(error)}`, {
+        option,
+        cause: error,
+      });
+    }
+  }
 }
 
 export async function openServeStorage(
@@ -36,7 +103,7 @@ export async function openServeStorage(
   logger: Logger,
   driver?: SqlDriver,
 ): Promise<SyncStorage> {
-  const database = await openDatabase(config.database, driver);
+  const database = await openDatabase(config.database, { dataDir: config.dataDir, driver });
   if (config.cache === 'none') return database;
   const cache =
     config.cache === 'memcached'
@@ -57,4 +124,23 @@ export async function openServeStorage(
       error: (message) => cacheLogger.error(message),
     },
   });
+}
+
+/**
+ * A memcached that does not answer at start is a warning, not silence until
+ * the first request: undefined when every server answers, else the line.
+ */
+export async function memcachedWarning(
+  config: ServeConfig,
+  storage: SyncStorage,
+): Promise<string | undefined> {
+  if (config.cache !== 'memcached') return undefined;
+  const health = (await storage.healthCheck().catch(() => ({ cache: false }))) as {
+    cache?: boolean;
+  };
+  if (health.cache !== false) return undefined;
+  const cacheOnly = config.cacheOnlyCollections.length
+    ? `; cache-only collections (${config.cacheOnlyCollections.join(',')}) answer 503 until it does`
+    : '';
+  return `memcached ${config.memcached.join(',')} does not answer (check --memcached, SYNC_MEMCACHED_SERVERS): serving from the database${cacheOnly}`;
 }

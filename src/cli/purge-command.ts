@@ -58,8 +58,10 @@ export function registerPurgeCommand(program: Command): void {
       maxPerLoop: count('--max-per-loop', maxPerLoop),
     };
     const replacedGrace = count('--replaced-grace-period', replacedGracePeriod) ?? 604_800;
-    const driver = await openDriver(config.database);
-    const storage = await openDatabase(config.database, driver);
+    // Never a new, empty database in the wrong folder: purge needs one that exists.
+    const where = { dataDir: config.dataDir, mustExist: 'purge' };
+    const driver = await openDriver(config.database, where);
+    const storage = await openDatabase(config.database, { ...where, driver });
     try {
       const result = await storage.purgeExpiredItems({
         ...options,

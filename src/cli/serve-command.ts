@@ -6,14 +6,32 @@
 import { relative as relativePath } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp } from '../server/app.js';
-import { resolveServerConfig } from '../server/config/server-config.js';
+import {
+  ConfigError,
+  resolveServerConfig,
+  type ServerConfigInput,
+} from '../server/config/server-config.js';
 import { createLogger } from '../server/logging/logger.js';
 import { addTableOptions, configFile } from './command-options.js';
-import { loadServeConfig } from './config/load-config.js';
+import {
+  CliConfigError,
+  loadServeConfig,
+  optionLabel,
+  unknownVariables,
+  type ServeConfig,
+} from './config/load-config.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
-import { openDriver, openServeStorage } from './open-storage.js';
-import { openTokenserver } from './open-tokenserver.js';
+import { redactUrl } from './database-startup-error.js';
 import { stopOnSignals } from './graceful-shutdown.js';
+import { openTokenserver } from './open-tokenserver.js';
+import {
+  DATA_DIR_OPTION,
+  ensurePrivateFolder,
+  memcachedWarning,
+  openDriver,
+  openServeStorage,
+} from './open-storage.js';
+import { errorCodes, StartupError } from './startup-error.js';
 
 const HELP = `
 Configuration comes from flags, then environment variables, then --config
@@ -35,20 +53,23 @@ export function registerServeCommand(program: Command, version: string): void {
       env: process.env,
       file: configFile(flags, process.env),
     });
+    const ignored = unknownVariables(process.env);
+    if (ignored.length > 0) {
+      warn(`ignoring unknown variables ${ignored.join(', ')} (serve --help lists the known ones)`);
+    }
+    const logger = createLogger({ level: config.logLevel, buffered: true });
+    // The database first: a start that fails on it leaves no new secret behind.
+    const driver = await openDriver(config.database, { dataDir: config.dataDir });
+    const storage = await openServeStorage(config, logger, driver);
     let masterSecret = config.masterSecret;
+    let createdSecretPath: string | undefined;
     if (masterSecret === null) {
+      ensurePrivateFolder(config.dataDir, DATA_DIR_OPTION);
       const stored = loadOrCreateMasterSecret(config.dataDir);
       masterSecret = stored.secret;
-      if (stored.created) {
-        // On the terminal only, never in the JSON logs.
-        process.stderr.write(
-          `Generated a master secret in ${stored.path} (keep it private):\n  ${stored.secret}\n` +
-            `Share it with your token server as SYNC_MASTER_SECRET, or mint a token for uid 1 with:\n` +
-            `  ${invocation()} token --uid 1 --data-dir ${config.dataDir}\n`,
-        );
-      }
+      if (stored.created) createdSecretPath = stored.path;
     }
-    const serverConfig = resolveServerConfig({
+    const serverConfig = resolveServerConfigFor({
       masterSecret,
       limits: config.limits,
       quotaBytes: config.quotaBytes,
@@ -58,7 +79,6 @@ export function registerServeCommand(program: Command, version: string): void {
       retryAfterSeconds: config.retryAfterSeconds,
       version,
     });
-    const logger = createLogger({ level: config.logLevel, buffered: true });
     if (
       config.tokenserver.enabled &&
       !serverConfig.publicUrl &&
@@ -68,8 +88,6 @@ export function registerServeCommand(program: Command, version: string): void {
         `tokens will name http://${config.host}:${config.port} as the storage node: set --public-url to the URL clients reach`,
       );
     }
-    const driver = await openDriver(config.database);
-    const storage = await openServeStorage(config, logger, driver);
     const tokenserver = config.tokenserver.enabled
       ? await openTokenserver({
           config,
@@ -83,13 +101,28 @@ export function registerServeCommand(program: Command, version: string): void {
           throw error;
         })
       : undefined;
+    const cacheWarning = await memcachedWarning(config, storage);
+    if (cacheWarning) {
+      warn(cacheWarning);
+      logger.warn({ memcached: config.memcached }, cacheWarning);
+    }
     const app = buildApp({ storage, config: serverConfig, logger, tokenserver });
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (error) {
+      await app.close().catch(() => undefined);
       await tokenserver?.close();
       await storage.close();
-      throw error;
+      throw explainListenFailure(config, error);
+    }
+    if (createdSecretPath !== undefined) {
+      // Once listening (a start that fails prints only its error), on the
+      // terminal only, never in the JSON logs.
+      process.stderr.write(
+        `Generated a master secret in ${createdSecretPath} (keep it private):\n  ${masterSecret}\n` +
+          `Share it with your token server as SYNC_MASTER_SECRET, or mint a token for uid 1 with:\n` +
+          `  ${invocation()} token --uid 1 ${tokenHintOptions(config)}\n`,
+      );
     }
     logger.info(
       {
@@ -112,9 +145,67 @@ export function registerServeCommand(program: Command, version: string): void {
   });
 }
 
-/** A database URL without its password, for the log. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+/** Re-exported for the commands that log a database URL. */
+export { redactUrl };
+
+/** A warning at start: one line on stderr (the JSON log may go elsewhere). */
+function warn(message: string): void {
+  process.stderr.write(`syncstorage: warning: ${message}\n`);
+}
+
+/** The options `token` needs to mint for this server: data folder, and host/port when not the defaults. */
+function tokenHintOptions(config: ServeConfig): string {
+  const parts = [`--data-dir ${config.dataDir}`];
+  if (config.publicUrl === null) {
+    if (config.host !== '127.0.0.1') parts.push(`--host ${config.host}`);
+    if (config.port !== 8000) parts.push(`--port ${config.port}`);
+  } else {
+    parts.push(`--public-url ${config.publicUrl}`);
+  }
+  return parts.join(' ');
+}
+
+/** Why listening failed, naming --host or --port. */
+function explainListenFailure(config: ServeConfig, error: unknown): StartupError {
+  const codes = errorCodes(error);
+  const where = `${config.host}:${config.port}`;
+  if (codes.includes('EADDRINUSE')) {
+    return new StartupError(`port ${config.port} on ${config.host} is already in use`, {
+      option: '--port (SYNC_PORT)',
+      cause: error,
+    });
+  }
+  if (codes.includes('EACCES')) {
+    return new StartupError(
+      `not allowed to listen on ${where} (ports below 1024 need privileges)`,
+      { option: '--port (SYNC_PORT)', cause: error },
+    );
+  }
+  if (
+    codes.some((code) => ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code))
+  ) {
+    return new StartupError(`cannot listen on ${config.host}: no such address on this machine`, {
+      option: '--host (SYNC_HOST)',
+      cause: error,
+    });
+  }
+  return new StartupError(`cannot listen on ${where}: ${(error as Error).message}`, {
+    option: '--host (SYNC_HOST) and --port (SYNC_PORT)',
+    cause: error,
+  });
+}
+
+/** The server layer's validation, its errors in the user's option names. */
+function resolveServerConfigFor(input: ServerConfigInput) {
+  try {
+    return resolveServerConfig(input);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const name = optionLabel(error.option);
+    throw new CliConfigError(
+      name ? error.message.replace(`option ${error.option}`, name) : error.message,
+    );
+  }
 }
 
 /** How this binary was started, so the hint works from a checkout (`node dist/cli/main.js`) too. */

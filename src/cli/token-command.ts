@@ -8,7 +8,8 @@ import { Option, type Command } from 'commander';
 import { mintToken } from '../server/auth/tokenlib.js';
 import { addTableOptions, configFile } from './command-options.js';
 import { CliConfigError, loadServeConfig } from './config/load-config.js';
-import { loadOrCreateMasterSecret } from './config/master-secret.js';
+import { loadMasterSecret } from './config/master-secret.js';
+import { StartupError } from './startup-error.js';
 
 export function registerTokenCommand(program: Command): void {
   const command = program
@@ -26,42 +27,55 @@ export function registerTokenCommand(program: Command): void {
       'after',
       '\nThe master secret comes from --master-secret, SYNC_MASTER_SECRET, --config, or\n<data-dir>/master-secret (as `serve` uses it).',
     );
-  addTableOptions(command, ['masterSecret', 'dataDir', 'host', 'port', 'publicUrl']).action(
-    (flags: Record<string, unknown>) => {
-      const { uid: uidText, node: nodeFlag, duration: durationText, ...rest } = flags;
-      const config = loadServeConfig({
-        flags: rest,
-        env: process.env,
-        file: configFile(flags, process.env),
-      });
-      if (typeof uidText !== 'string' || !/^\d{1,10}$/.test(uidText)) {
-        throw new CliConfigError('invalid --uid: expected 1–10 digits');
-      }
-      if (typeof durationText !== 'string' || !/^\d{1,9}$/.test(durationText)) {
-        throw new CliConfigError('invalid --duration: expected seconds');
-      }
-      const secret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
-      const node =
-        typeof nodeFlag === 'string'
-          ? nodeFlag.replace(/\/+$/, '')
-          : (config.publicUrl?.replace(/\/+$/, '') ?? `http://${config.host}:${config.port}`);
-      const uid = Number(uidText);
-      const duration = Number(durationText);
-      const token = mintToken(secret, {
-        uid,
-        node,
-        expires: Math.floor(Date.now() / 1000) + duration,
-      });
-      process.stdout.write(
-        `${JSON.stringify({
-          id: token.id,
-          key: token.key,
-          uid,
-          api_endpoint: `${node}/1.5/${uid}`,
-          duration,
-          hashed_fxa_uid: null,
-        })}\n`,
+  addTableOptions(command, ['masterSecret', 'dataDir', 'host', 'port', 'publicUrl'], {
+    masterSecret:
+      'the master secret to sign with (default: <data-dir>/master-secret, as serve wrote it)',
+    dataDir: 'the data folder serve uses, where its master secret is (default ./data)',
+    host: 'host of the node named in the token when --public-url is not set (default 127.0.0.1)',
+    port: 'port of the node named in the token when --public-url is not set (default 8000)',
+    publicUrl: 'the node named in the token, as serve --public-url (default http://host:port)',
+  }).action((flags: Record<string, unknown>) => {
+    const { uid: uidText, node: nodeFlag, duration: durationText, ...rest } = flags;
+    const config = loadServeConfig({
+      flags: rest,
+      env: process.env,
+      file: configFile(flags, process.env),
+    });
+    if (typeof uidText !== 'string' || !/^\d{1,10}$/.test(uidText)) {
+      throw new CliConfigError('invalid --uid: expected 1–10 digits');
+    }
+    if (typeof durationText !== 'string' || !/^\d{1,9}$/.test(durationText)) {
+      throw new CliConfigError('invalid --duration: expected seconds');
+    }
+    // Never a new secret here: a token signed with a secret no server has is
+    // useless, and a new file in the wrong folder would hide the mistake.
+    const secret = config.masterSecret ?? loadMasterSecret(config.dataDir)?.secret;
+    if (secret === undefined) {
+      throw new StartupError(
+        `no master secret in ${config.dataDir}/master-secret (the data folder token looked in): run serve there first, or pass the secret`,
+        { option: '--data-dir (SYNC_DATA_DIR) or --master-secret (SYNC_MASTER_SECRET)' },
       );
-    },
-  );
+    }
+    const node =
+      typeof nodeFlag === 'string'
+        ? nodeFlag.replace(/\/+$/, '')
+        : (config.publicUrl?.replace(/\/+$/, '') ?? `http://${config.host}:${config.port}`);
+    const uid = Number(uidText);
+    const duration = Number(durationText);
+    const token = mintToken(secret, {
+      uid,
+      node,
+      expires: Math.floor(Date.now() / 1000) + duration,
+    });
+    process.stdout.write(
+      `${JSON.stringify({
+        id: token.id,
+        key: token.key,
+        uid,
+        api_endpoint: `${node}/1.5/${uid}`,
+        duration,
+        hashed_fxa_uid: null,
+      })}\n`,
+    );
+  });
 }

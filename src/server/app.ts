@@ -74,6 +74,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxRequestBytes,
+    // request.ip (the request line's client) from X-Forwarded-For only
+    // behind a proxy the operator trusts, as the MAC's host and port.
+    trustProxy: config.trustProxy,
     // A BSO id is up to 64 printable characters, percent-encoded up to 3× as long.
     routerOptions: { maxParamLength: 256 },
     // A URL Fastify cannot decode gets the Weave body too (never Fastify's own).
@@ -152,16 +155,28 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         status: reply.statusCode,
         latencyMs: Math.round(reply.elapsedTime * 100) / 100,
         uid: request.syncUid,
+        client: request.ip,
       },
       'request',
     );
     done();
   });
 
+  // A backing store down (a SQLite file deleted or on a full disk, PostgreSQL
+  // gone) is one clear warning naming it, not a stack per request: the same
+  // cause is logged again at most every 10 s while it lasts.
+  let lastUnavailable = { message: '', at: -Infinity };
   app.setErrorHandler(async (error, request, reply) => {
     const http = toHttpError(error);
     if (http.spec.status >= 500 && !http.spec.retry) {
       request.log.error({ reqId: request.id, err: error }, 'internal error');
+    } else if (http.errorName === 'UNAVAILABLE') {
+      const message = error instanceof Error ? error.message : String(error);
+      const now = clock();
+      if (message !== lastUnavailable.message || now - lastUnavailable.at >= 10_000) {
+        lastUnavailable = { message, at: now };
+        request.log.warn({ reqId: request.id }, `storage unavailable: ${message}`);
+      }
     }
     if (http.spec.retry) reply.header('Retry-After', String(config.retryAfterSeconds));
     for (const [name, value] of Object.entries(http.headers)) reply.header(name, value);

@@ -78,5 +78,11 @@ export interface SqlDriver {
   acquireWrite(timeoutMs: number): Promise<SqlLease>;
   /** Map a driver error to a storage error (lock timeout → `ConflictError`), or return it. */
   translateError(error: unknown): unknown;
+  /**
+   * Optional: why the database cannot take writes right now although it
+   * answers queries (a SQLite file deleted, read-only, on a full disk), or
+   * undefined. The health check reports it.
+   */
+  checkHealth?(): string | undefined;
   close(): Promise<void>;
 }

@@ -21,8 +21,16 @@
  * write transaction (one per POST), which a sync server can afford.
  * `synchronous: 'NORMAL'` trades that for speed where losing the last
  * moments of writes on power loss is acceptable.
+ *
+ * The file going bad while we run: SQLite keeps writing into a file that was
+ * deleted (the open descriptor outlives the name) and would acknowledge
+ * writes nobody can read after a restart, so every COMMIT first checks that
+ * the path still names the file we opened (one stat). A read-only
+ * filesystem, a full disk or an I/O error become `StorageUnavailableError`
+ * (503 + Retry-After) naming the file, and `checkHealth` reports them until
+ * the cause is gone.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, StorageUnavailableError } from '../storage/errors.js';
@@ -67,7 +75,14 @@ class SqliteExecutor implements SqlExecutor {
   readonly #statements = new Map<string, Database.Statement>();
   /** Statements in raw mode (rows as arrays), for `rows`. */
   readonly #rawStatements = new Map<string, Database.Statement>();
-  constructor(readonly db: Db) {}
+  /** Run before a COMMIT on the write connection: throws when the file is gone. */
+  readonly #beforeCommit: (() => void) | undefined;
+  constructor(
+    readonly db: Db,
+    beforeCommit?: () => void,
+  ) {
+    this.#beforeCommit = beforeCommit;
+  }
 
   #prepare(sql: string, raw = false): Database.Statement {
     const cache = raw ? this.#rawStatements : this.#statements;
@@ -95,6 +110,7 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    if (sql === 'COMMIT') this.#beforeCommit?.();
     return this.#prepare(sql).run(...params).changes;
   }
 }
@@ -111,6 +127,10 @@ export class SqliteDriver implements SqlDriver {
   readonly #maxReaders: number;
   readonly #allReaders: SqliteExecutor[] = [];
   #closed = false;
+  /** The file opened (device and inode), to notice it deleted or replaced. */
+  #identity: { dev: number; ino: number } | undefined;
+  /** The last write failure the file caused (full disk, read-only, I/O), until a commit succeeds. */
+  #fault: { code: string; message: string } | undefined;
 
   constructor(options: SqliteDriverOptions) {
     this.#path = options.path;
@@ -123,7 +143,63 @@ export class SqliteDriver implements SqlDriver {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     }
-    this.#writer = new SqliteExecutor(db);
+    if (!this.#memory) {
+      const { dev, ino } = statSync(this.#path);
+      this.#identity = { dev, ino };
+    }
+    this.#writer = new SqliteExecutor(
+      db,
+      this.#memory ? undefined : () => this.#checkBeforeCommit(),
+    );
+  }
+
+  /** Why the file cannot take writes now (deleted, replaced, read-only), or undefined. */
+  #fileFault(): string | undefined {
+    if (!this.#identity) return undefined;
+    let stat;
+    try {
+      stat = statSync(this.#path);
+    } catch {
+      return `the SQLite file ${this.#path} was deleted while the server ran (restart it to reopen)`;
+    }
+    if (stat.ino !== this.#identity.ino || stat.dev !== this.#identity.dev) {
+      return `the SQLite file ${this.#path} was replaced while the server ran (restart it to reopen)`;
+    }
+    try {
+      accessSync(this.#path, constants.W_OK);
+    } catch {
+      return `the SQLite file ${this.#path} is read-only`;
+    }
+    return undefined;
+  }
+
+  #checkBeforeCommit(): void {
+    const fault = this.#fileFault();
+    if (fault) {
+      this.#fault = { code: 'FILE', message: fault };
+      throw new StorageUnavailableError(fault);
+    }
+  }
+
+  /**
+   * Undefined while the file takes writes; else why not. A full disk counts
+   * until a write succeeds or space (1 MiB) is free again.
+   */
+  checkHealth(): string | undefined {
+    const file = this.#fileFault();
+    if (file) return file;
+    const fault = this.#fault;
+    if (fault?.code === 'SQLITE_FULL' && this.#freeBytes() > 1 << 20) this.#fault = undefined;
+    return this.#fault?.code === 'FILE' ? undefined : this.#fault?.message;
+  }
+
+  #freeBytes(): number {
+    try {
+      const stats = statfsSync(dirname(this.#path));
+      return stats.bavail * stats.bsize;
+    } catch {
+      return 0;
+    }
   }
 
   #open(): Db {
@@ -186,10 +262,29 @@ export class SqliteDriver implements SqlDriver {
 
   translateError(error: unknown): unknown {
     const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED')) {
+    if (typeof code !== 'string') return error;
+    if (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED') {
       return new ConflictError('database is locked; retry', { cause: error });
     }
+    const fault = this.#describeFault(code);
+    if (fault) {
+      this.#fault = { code: code.startsWith('SQLITE_FULL') ? 'SQLITE_FULL' : code, message: fault };
+      return new StorageUnavailableError(fault, { cause: error });
+    }
     return error;
+  }
+
+  /** SQLite's result codes for a file that cannot be written, in words; undefined for others. */
+  #describeFault(code: string): string | undefined {
+    const file = `the SQLite file ${this.#path}`;
+    if (code.startsWith('SQLITE_FULL')) return `the disk holding ${file} is full`;
+    if (code.startsWith('SQLITE_READONLY')) return `${file} is read-only`;
+    if (code.startsWith('SQLITE_IOERR')) return `${file} cannot be read or written (${code})`;
+    if (code.startsWith('SQLITE_CANTOPEN')) return `${file} cannot be opened (${code})`;
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+      return `${file} is damaged (${code})`;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,10 @@ describe('syncstorage CLI', () => {
     ]) {
       assert.ok(serve.stdout.includes(text), text);
     }
-    assert.match((await cli('token', '--help')).stdout, /--uid/);
+    const tokenHelp = (await cli('token', '--help')).stdout;
+    assert.match(tokenHelp, /--uid/);
+    assert.match(tokenHelp, /--port <value> +port of the node named in the token/);
+    assert.doesNotMatch(tokenHelp, /listen on/, 'token listens nowhere');
     assert.match((await cli('purge', '--help')).stdout, /--grace-period/);
   });
 

@@ -148,6 +148,18 @@ describe('a public URL with a path', () => {
     assert.equal(health.statusCode, 200);
   });
 
+  test('the request line names the client, from X-Forwarded-For behind a trusted proxy', async () => {
+    await h.app.inject({
+      url: '/__lbheartbeat__',
+      remoteAddress: '10.0.0.2',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    const line = h.logs
+      .map((l) => JSON.parse(l) as { msg?: string; route?: string; client?: string })
+      .findLast((l) => l.msg === 'request' && l.route === '/__lbheartbeat__');
+    assert.equal(line?.client, '203.0.113.7');
+  });
+
   test('the prefix is in the frozen config', async () => {
     const { resolveServerConfig } = await import('../../src/server/config/server-config.js');
     const config = resolveServerConfig({ masterSecret: 's', publicUrl: 'https://e.org/a/b/' });

@@ -4,9 +4,11 @@
  * every error names the option by flag, variable and file key.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Limits } from '../../server/config/server-config.js';
 import type { TokenserverConfigInput } from '../../tokenserver/tokenserver-config.js';
+import { redactUrl } from '../database-startup-error.js';
 import { envName, SERVE_OPTIONS, type OptionSpec } from './option-table.js';
 
 export type CacheMode = 'memory' | 'memcached' | 'none';
@@ -57,7 +59,8 @@ export class CliConfigError extends Error {
   }
 }
 
-function label(spec: OptionSpec): string {
+/** How an option is named to the user: its flag, variable and file key, never an internal name. */
+export function label(spec: OptionSpec): string {
   return `${spec.flag} (${envName(spec)}, file key ${spec.path.join('.')})`;
 }
 
@@ -68,13 +71,18 @@ function parseValue(spec: OptionSpec, raw: unknown): unknown {
     );
   };
   switch (spec.kind) {
-    case 'string':
-      return typeof raw === 'string' && raw !== '' ? raw : fail('a non-empty string');
+    case 'string': {
+      if (typeof raw !== 'string' || raw === '') return fail('a non-empty string');
+      if (spec.choices && !spec.choices.includes(raw)) return fail(spec.choices.join(', '));
+      return raw;
+    }
     case 'integer': {
-      const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw) : raw;
-      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+      // Negative numbers parse too, so -5 and 0 get the same message.
+      const n = typeof raw === 'string' && /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw) : raw;
+      const min = spec.min ?? 0;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= min
         ? n
-        : fail('an integer ≥ 0');
+        : fail(`an integer ≥ ${min}`);
     }
     case 'number': {
       const n = typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
@@ -121,6 +129,12 @@ function readFile(path: string): Map<string, unknown> {
   } catch (error) {
     throw new CliConfigError(`cannot read --config ${path}: ${(error as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const kind = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed;
+    throw new CliConfigError(
+      `--config ${path} must hold a JSON object ({"port": 8000, …}), not ${kind}`,
+    );
+  }
   const known = new Set(SERVE_OPTIONS.map((spec) => spec.path.join('.')));
   const values = new Map<string, unknown>();
   const walk = (value: unknown, prefix: string[]): void => {
@@ -159,11 +173,6 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
   const dataDir = get('dataDir', './data');
   const memcached = get<string[]>('memcached', []);
   let cache = get<string>('cache', memcached.length > 0 ? 'memcached' : 'memory');
-  if (!['memory', 'memcached', 'none'].includes(cache)) {
-    throw new CliConfigError(
-      `invalid ${label(specOf('cache'))}: expected memory, memcached or none`,
-    );
-  }
   if (cache === 'memcached' && memcached.length === 0) {
     throw new CliConfigError(
       `${label(specOf('cache'))} is memcached but ${label(specOf('memcached'))} is empty`,
@@ -171,12 +180,25 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
   }
   if (memcached.length > 0 && cache !== 'memcached') cache = 'memcached';
   const memcachedRetrySeconds = get('memcachedRetrySeconds', 30);
-  if (memcachedRetrySeconds < 1) {
-    throw new CliConfigError(`invalid ${label(specOf('memcachedRetrySeconds'))}: expected ≥ 1`);
-  }
   const port = get('port', 8000);
-  if (port < 1 || port > 65535)
-    throw new CliConfigError(`invalid ${label(specOf('port'))}: expected 1..65535`);
+  if (port > 65535) {
+    throw new CliConfigError(
+      `invalid ${label(specOf('port'))}: expected an integer ≥ 1 and ≤ 65535, got ${port}`,
+    );
+  }
+  const database = get('database', `sqlite:${join(dataDir, 'syncstorage.db')}`);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(database)?.[1]?.toLowerCase();
+  if (scheme === undefined || !DATABASE_SCHEMES.includes(scheme)) {
+    throw new CliConfigError(
+      `invalid ${label(specOf('database'))}: expected sqlite:<path>, sqlite::memory: or postgres://…, got ${JSON.stringify(redactUrl(database))}`,
+    );
+  }
+  const host = get('host', '127.0.0.1');
+  if (!isHost(host)) {
+    throw new CliConfigError(
+      `invalid ${label(specOf('host'))}: expected an IP address or a host name, got ${JSON.stringify(host)}`,
+    );
+  }
 
   const limits: Partial<Limits> = {};
   for (const key of [
@@ -198,10 +220,10 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
   }
 
   return Object.freeze({
-    host: get('host', '127.0.0.1'),
+    host,
     port,
     masterSecret: get<string | null>('masterSecret', null),
-    database: get('database', `sqlite:${join(dataDir, 'syncstorage.db')}`),
+    database,
     dataDir,
     limits: Object.freeze(limits),
     quotaBytes: enableQuota ? (quotaLimit ?? null) : null,
@@ -261,6 +283,54 @@ function tokenserverConfig(
     initNodeCapacitySet: capacity !== undefined,
     options: Object.freeze(options),
   });
+}
+
+/** An IP address (v4 or v6) or a host name of RFC 1123 labels. */
+function isHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  return (
+    host.length <= 253 &&
+    host.split('.').every((part) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(part))
+  );
+}
+
+/** URL schemes of --database (mysql: once its driver exists; openSqlDriver says so until then). */
+const DATABASE_SCHEMES: readonly string[] = [
+  'sqlite',
+  'postgres',
+  'postgresql',
+  'mysql',
+  'mariadb',
+];
+
+/** Variables that configure the process without being an option of the table. */
+const OTHER_VARIABLES: ReadonlySet<string> = new Set(['SYNC_CONFIG']);
+
+/**
+ * The `SYNC_…` variables set in `env` that no option reads: a typo
+ * (`SYNC_PROT=9000`) must not pass silently. `serve` warns about them.
+ */
+export function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = new Set(SERVE_OPTIONS.map(envName));
+  return Object.keys(env)
+    .filter((name) => name.startsWith('SYNC_') && !known.has(name) && !OTHER_VARIABLES.has(name))
+    .sort();
+}
+
+/**
+ * The user's name for an option the server layer names internally
+ * (`ConfigError.option`: "limits.maxPostRecords", "publicUrl", …), so a
+ * message never shows an internal name.
+ */
+export function optionLabel(internalName: string): string | undefined {
+  const name =
+    internalName === 'skewSeconds'
+      ? 'hawkSkewSeconds'
+      : internalName === 'quotaBytes'
+        ? 'maxQuotaLimit'
+        : internalName.replace(/^limits\./, '');
+  const spec = SERVE_OPTIONS.find((s) => s.name === name);
+  return spec && label(spec);
 }
 
 function specOf(name: string): OptionSpec {

@@ -14,7 +14,8 @@ export interface MasterSecret {
   created: boolean;
 }
 
-export function loadOrCreateMasterSecret(dataDir: string): MasterSecret {
+/** The stored secret, or undefined when `<dataDir>/master-secret` does not exist (or is empty). */
+export function loadMasterSecret(dataDir: string): MasterSecret | undefined {
   const path = join(dataDir, 'master-secret');
   try {
     const secret = readFileSync(path, 'utf8').trim();
@@ -22,6 +23,13 @@ export function loadOrCreateMasterSecret(dataDir: string): MasterSecret {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  return undefined;
+}
+
+export function loadOrCreateMasterSecret(dataDir: string): MasterSecret {
+  const path = join(dataDir, 'master-secret');
+  const stored = loadMasterSecret(dataDir);
+  if (stored) return stored;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('hex');
   // 'wx': never overwrite a secret another process wrote in the meantime.

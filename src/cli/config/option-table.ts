@@ -19,7 +19,14 @@ export interface OptionSpec {
   readonly description: string;
   /** A boolean that defaults to true: its flag takes a value (`--allow-new-users false`). */
   readonly takesValue?: boolean;
+  /** Integers: the smallest value accepted (default 0). One message for 0 and for -5. */
+  readonly min?: number;
+  /** Strings: the values accepted. */
+  readonly choices?: readonly string[];
 }
+
+/** pino's levels, as --log-level takes them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function envName(spec: OptionSpec): string {
   return `SYNC_${spec.path.join('__').toUpperCase()}`;
@@ -154,6 +161,7 @@ function limit(name: string, key: string, description: string): OptionSpec {
     flag: `--${key.replace(/_/g, '-')}`,
     kind: 'integer',
     description,
+    min: 1,
   };
 }
 
@@ -171,6 +179,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--port',
     kind: 'integer',
     description: 'port to listen on (default 8000)',
+    min: 1,
   },
   {
     name: 'masterSecret',
@@ -230,6 +239,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--cache',
     kind: 'string',
     description: '"memory" (in-process, default), "memcached" (implied by --memcached) or "none"',
+    choices: ['memory', 'memcached', 'none'],
   },
   {
     name: 'cachedCollections',
@@ -253,6 +263,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     kind: 'integer',
     description:
       'seconds a failed memcached server is left alone before it is retried (default 30)',
+    min: 1,
   },
   {
     name: 'publicUrl',
@@ -281,13 +292,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--retry-after-seconds',
     kind: 'integer',
     description: 'Retry-After on 503 (default 10)',
+    min: 1,
   },
   {
     name: 'logLevel',
     path: ['log_level'],
     flag: '--log-level',
     kind: 'string',
-    description: 'pino level: fatal|error|warn|info|debug|trace|silent (default info)',
+    description:
+      'pino level: fatal|error|warn|info|debug|trace|silent (default info; debug adds stack traces to start-up errors)',
+    choices: LOG_LEVELS,
   },
   ...TOKENSERVER_OPTIONS,
 ];

@@ -1,7 +1,10 @@
 /**
  * Load-balancer endpoints (API.md "Paths"), no auth: `/__lbheartbeat__`
- * says the process answers; `/__heartbeat__` asks storage (and its cache)
- * (and the token server's database) and is 503 when one is down; `/__version__` names the build.
+ * says the process answers (liveness); `/__heartbeat__` asks storage and its
+ * cache and is 503 only when the database is down: while it still serves
+ * (memcached down costs speed, not answers) it stays 200 and names the
+ * failing cache in the body, so a cache outage does not pull every node out
+ * of a load balancer at once. Other checks (the token server's database) count as the database does. `/__version__` names the build.
  */
 import type { FastifyInstance } from 'fastify';
 import { sendJson } from '../http/wire-format.js';
@@ -17,7 +20,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: RouteContext): v
     for (const [name, check] of Object.entries(ctx.healthChecks ?? {})) {
       checks[name] = (await check().catch(() => false)) ? 'Ok' : 'Err';
     }
-    const ok = Object.values(checks).every((v) => v === 'Ok');
+    // Only the cache may fail while the node still serves.
+    const ok = Object.entries(checks).every(([name, v]) => name === 'cache' || v === 'Ok');
     return sendJson(reply.code(ok ? 200 : 503), {
       status: ok ? 'Ok' : 'Err',
       version: ctx.config.version,

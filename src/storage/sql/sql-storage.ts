@@ -806,6 +806,7 @@ export class SqlStorage implements SyncStorage {
   }
 
   async healthCheck(): Promise<{ database: boolean }> {
+    if (this.#driver.checkHealth?.() !== undefined) return { database: false };
     try {
       const lease = await this.#driver.acquireRead();
       try {

@@ -1,0 +1,226 @@
+// Start-up failures are one line on stderr naming the cause and the option,
+// with a non-zero exit and no stack unless --log-level debug (issue 14).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqlStorage } from '../../src/storage/sql/index.js';
+import {
+  freePort,
+  startPostgres,
+  waitForPort,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
+
+const MAIN = 'src/cli/main.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  env?: Record<string, string>;
+  /** Run as this uid/gid (root ignores file modes; `nobody` does not). */
+  user?: { uid: number; gid: number };
+}
+
+function cli(args: string[], options: RunOptions = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, ...options.env, HOME: tmpdir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...options.user,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Exits non-zero with exactly one line on stderr, matching each pattern, no stack. */
+function assertOneLine(run: Run, ...patterns: RegExp[]): void {
+  assert.notEqual(run.code, 0, run.stderr);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line, got:\n${run.stderr}`);
+  assert.match(lines[0]!, /^syncstorage: /);
+  for (const pattern of patterns) assert.match(lines[0]!, pattern);
+}
+
+/** Polls (an output stream has no event for "this text arrived"); gives up after 2.5 s. */
+async function until(condition: () => boolean, ms = 2500): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sync-start-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+const asRoot = process.getuid?.() === 0;
+const NOBODY = { uid: 65534, gid: 65534 };
+
+describe('start-up failures', () => {
+  let postgres: PostgresServer;
+  before(async () => {
+    postgres = await startPostgres();
+  });
+  after(() => postgres.stop());
+
+  test('option errors: flag, variable and file key; 0 and -5 say the same; exit 2', async () => {
+    const zero = await cli(['serve', '--max-post-records', '0']);
+    const negative = await cli(['serve'], {
+      env: { SYNC_SYNCSTORAGE__LIMITS__MAX_POST_RECORDS: '-5' },
+    });
+    for (const run of [zero, negative]) {
+      assert.equal(run.code, 2);
+      assertOneLine(
+        run,
+        /--max-post-records \(SYNC_SYNCSTORAGE__LIMITS__MAX_POST_RECORDS, file key syncstorage\.limits\.max_post_records\): expected an integer ≥ 1/,
+      );
+      assert.doesNotMatch(run.stderr, /maxPostRecords|limits\.max[A-Z]/);
+    }
+    assert.equal(zero.stderr.replace('"0"', 'N'), negative.stderr.replace('"-5"', 'N'));
+    assertOneLine(await cli(['serve', '--log-level', 'loud']), /--log-level.*SYNC_LOG_LEVEL/);
+    assertOneLine(await cli(['serve', '--host', 'not a host']), /--host.*SYNC_HOST/);
+  });
+
+  test('port in use, and an address this machine does not have', async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    after(() => blocker.close());
+    const dir = tempDir();
+    const args = ['serve', '--data-dir', join(dir, 'data')];
+    assertOneLine(
+      await cli([...args, '--port', String(port)]),
+      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`),
+      /--port \(SYNC_PORT\)/,
+    );
+    assertOneLine(
+      await cli([...args, '--host', '192.0.2.1']),
+      /cannot listen on 192\.0\.2\.1/,
+      /--host \(SYNC_HOST\)/,
+    );
+  });
+
+  test('the database: unreachable, user refused, missing, unknown scheme', async () => {
+    const url = new URL(postgres.url);
+    const dead = `postgres://u:secretpw@127.0.0.1:${await freePort()}/db`;
+    const unreachable = await cli(['serve', '--database', dead, '--master-secret', 's']);
+    assertOneLine(unreachable, /cannot reach the database .*connection refused/, /--database/);
+    assert.doesNotMatch(unreachable.stderr, /secretpw/, 'the password is not shown');
+    const refused = new URL(url);
+    refused.username = 'nobody_here';
+    assertOneLine(
+      await cli(['serve', '--database', refused.href, '--master-secret', 's']),
+      /refused user nobody_here/,
+      /SYNC_SYNCSTORAGE__DATABASE_URL/,
+    );
+    const missing = new URL(url);
+    missing.pathname = '/no_such_database';
+    assertOneLine(
+      await cli(['serve', '--database', missing.href, '--master-secret', 's']),
+      /database "no_such_database" does not exist/,
+    );
+    assertOneLine(await cli(['serve', '--database', 'redis://x']), /--database.*expected sqlite/);
+  });
+
+  test(
+    'a data folder that cannot be written; a read-only SQLite file',
+    { skip: !asRoot },
+    async () => {
+      const dir = tempDir();
+      assertOneLine(
+        await cli(['serve', '--data-dir', join(dir, 'data')], { user: NOBODY }),
+        /cannot write to the folder .*data: EACCES/,
+        /--data-dir \(SYNC_DATA_DIR\)/,
+      );
+      const open = tempDir();
+      chmodSync(open, 0o777);
+      const file = join(open, 'sync.db');
+      await (await openSqlStorage({ url: `sqlite:${file}` })).close();
+      assert.ok(existsSync(file));
+      chmodSync(file, 0o644);
+      assertOneLine(
+        await cli(['serve', '--database', `sqlite:${file}`, '--master-secret', 's'], {
+          user: NOBODY,
+        }),
+        /the SQLite file .*sync\.db is read-only/,
+        /--database/,
+      );
+    },
+  );
+
+  test('token and purge in the wrong folder create nothing and say where they looked', async () => {
+    const dir = tempDir();
+    const wrong = join(dir, 'elsewhere');
+    assertOneLine(
+      await cli(['token', '--uid', '1', '--data-dir', wrong]),
+      /no master secret in .*elsewhere\/master-secret/,
+      /--data-dir/,
+    );
+    assertOneLine(
+      await cli(['purge', '--data-dir', wrong]),
+      /no database at .*elsewhere\/syncstorage\.db \(looked in the data folder .*elsewhere\)/,
+    );
+    assert.deepEqual(readdirSync(dir), [], 'no folder, secret or database created');
+  });
+
+  test('--log-level debug adds the stack', async () => {
+    const run = await cli(['serve', '--database', 'sqlite:/dev/null/x.db', '--log-level', 'debug']);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /^syncstorage: cannot write to the folder \/dev\/null/);
+    assert.match(run.stderr, /\n\s+at /, 'a stack');
+  });
+
+  test('memcached refusing and unknown variables are warnings; the hint names the port; data 0700', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'data');
+    const port = await freePort();
+    const deadMemcached = `127.0.0.1:${await freePort()}`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'serve',
+        ...['--port', String(port), '--data-dir', dataDir, '--memcached', deadMemcached],
+      ],
+      { env: { ...process.env, SYNC_PROT: '9000', SYNC_LOGLEVEL: 'x' }, stdio: 'pipe' },
+    );
+    after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await waitForPort(port, '127.0.0.1', 20_000);
+    await until(() => stderr.includes('token --uid 1'));
+    assert.match(stderr, /warning: ignoring unknown variables SYNC_LOGLEVEL, SYNC_PROT/);
+    assert.match(stderr, new RegExp(`warning: memcached ${deadMemcached} does not answer`));
+    assert.match(stderr, new RegExp(`token --uid 1 --data-dir \\S+ --port ${port}\\n`));
+    assert.equal((await fetch(`http://127.0.0.1:${port}/__heartbeat__`)).status, 200);
+    // The buffered log is flushed on a timer: the line shows within a second or so.
+    await until(() => stdout.includes('"route":"/__heartbeat__"'));
+    const line = stdout.split('\n').find((l) => l.includes('"route":"/__heartbeat__"'));
+    assert.ok(line, 'the request line is out while the server idles');
+    assert.equal((JSON.parse(line) as { client: string }).client, '127.0.0.1');
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+  });
+});
