@@ -9,43 +9,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/logging/logger.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { SyncClient, injectTransport } from '../support/sync-client.js';
-
-const SECRET = 'sqlite faults secret';
+import { createHarness } from './support/server-harness.js';
 
 async function serverOn(path: string) {
-  const storage = await openSqlStorage({ url: `sqlite:${path}` });
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const app = buildApp({
-    storage,
-    config: { masterSecret: SECRET },
-    logger: createLogger({ destination }),
-  });
-  await app.ready();
-  const client = new SyncClient({ masterSecret: SECRET, uid: 1, transport: injectTransport(app) });
+  const h = await createHarness({ open: () => openSqlStorage({ url: `sqlite:${path}` }) });
   const heartbeat = async () => {
-    const res = await app.inject({ url: '/__heartbeat__' });
+    const res = await h.app.inject({ url: '/__heartbeat__' });
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, string> };
   };
-  return {
-    client,
-    logs,
-    heartbeat,
-    close: async () => {
-      await app.close();
-      await storage.close();
-    },
-  };
+  return { client: h.client(1), logs: h.logs, heartbeat, close: () => h.close() };
 }
 
 function assertUnavailable(res: { status: number; headers: Record<string, string> }): void {

@@ -96,10 +96,14 @@ export interface HarnessOptions {
   clock?: () => number;
   /** Wrap the storage (to inject failures). */
   wrap?: (storage: SyncStorage) => SyncStorage;
+  /** Open this storage instead of a fresh one on `backend` (e.g. a SQLite file of the test's own). */
+  open?: () => Promise<SyncStorage>;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const inner = await openStorage(options.backend ?? 'sqlite');
+  const inner = options.open
+    ? await options.open()
+    : await openStorage(options.backend ?? 'sqlite');
   const storage = options.wrap ? options.wrap(inner) : inner;
   const logs: string[] = [];
   const destination = new Writable({
