@@ -14,9 +14,9 @@
  * FxA unreachable or failing (timeout, network, 5xx) is a 503, not a 401:
  * the client's credentials may be fine.
  */
+import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import {
   errors as joseErrors,
-  importJWK,
   jwtVerify,
   type CryptoKey,
   type JWK,
@@ -64,8 +64,9 @@ export async function importVerifyKeys(jwks: readonly unknown[]): Promise<Verify
   for (const jwk of jwks) {
     if (typeof jwk !== 'object' || jwk === null || (jwk as JWK).kty !== 'RSA') continue;
     try {
-      const key = await importJWK(jwk as JWK, 'RS256');
-      if (!(key instanceof Uint8Array)) keys.push(key);
+      // A node:crypto KeyObject: jose verifies with it faster than with a WebCrypto key.
+      const { kty, n, e } = jwk as JWK;
+      keys.push(createPublicKey({ key: { kty, n, e } as JsonWebKey, format: 'jwk' }));
     } catch {
       // Not a usable RSA public key: skipped.
     }
@@ -93,6 +94,9 @@ function isAccessTokenType(typ: string | undefined): boolean {
   return full.toLowerCase() === 'application/at+jwt';
 }
 
+/** Verified JWTs remembered (by digest); cleared whole when full. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Local verification could not decide: ask FxA. */
 const UNDECIDED = Symbol('undecided');
 
@@ -107,6 +111,7 @@ export class FxaVerifier implements TokenVerifier {
   readonly #configured: Promise<VerifyKey[]>;
   readonly #hasConfigured: boolean;
   #fetched: { keys: Promise<VerifyKey[]>; at: number } | undefined;
+  readonly #verified = new Map<string, { account: VerifiedAccount; expiresMs: number }>();
 
   constructor(options: FxaVerifierOptions) {
     const base = options.oauthServerUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -122,16 +127,25 @@ export class FxaVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedAccount> {
+    // A JWT verified once stays valid until its exp: Firefox reuses its
+    // access token for every token request until then.
+    const digest = createHash('sha256').update(token).digest('base64');
+    const cached = this.#verified.get(digest);
+    if (cached && cached.expiresMs > this.#clock()) return cached.account;
     const keys = this.#hasConfigured ? await this.#configured : await this.#remoteKeys();
     const local = keys.length > 0 ? await this.#verifyLocally(keys, token) : UNDECIDED;
-    const account = local === UNDECIDED ? await this.#verifyRemotely(token) : local;
-    return account;
+    if (local !== UNDECIDED) {
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear();
+      this.#verified.set(digest, { account: local.account, expiresMs: local.expiresMs });
+      return local.account;
+    }
+    return this.#verifyRemotely(token);
   }
 
   async #verifyLocally(
     keys: readonly VerifyKey[],
     token: string,
-  ): Promise<VerifiedAccount | typeof UNDECIDED> {
+  ): Promise<{ account: VerifiedAccount; expiresMs: number } | typeof UNDECIDED> {
     for (const key of keys) {
       let result;
       try {
@@ -156,7 +170,12 @@ export class FxaVerifier implements TokenVerifier {
       if (!hasOldsync(scope.split(/[\s,]+/))) {
         throw tokenserverErrors.invalidCredentials('token lacks the oldsync scope');
       }
-      return { fxaUid: sub, generation: optionalGeneration(result.payload['fxa-generation']) };
+      const exp = typeof result.payload.exp === 'number' ? result.payload.exp * 1000 : 0;
+      return {
+        account: { fxaUid: sub, generation: optionalGeneration(result.payload['fxa-generation']) },
+        // Cached no longer than the token lives, nor than a minute past verification.
+        expiresMs: Math.min(exp, this.#clock() + 60_000),
+      };
     }
     throw tokenserverErrors.invalidCredentials('Untrusted token: no key verifies its signature');
   }
