@@ -1,4 +1,4 @@
-/** Real servers for tests (memcached, PostgreSQL) on free loopback ports, and the helpers around them. */
+/** Real servers for tests (memcached, PostgreSQL, nginx) on free loopback ports, and the helpers around them. */
 export { killWithTestProcess } from './child-cleanup.js';
 export { freePort, waitForPort } from './free-port.js';
 export { fuzzRuns } from './fuzz-runs.js';
@@ -6,3 +6,5 @@ export { memcachedBinary, startMemcached } from './memcached-server.js';
 export type { MemcachedOptions, MemcachedServer } from './memcached-server.js';
 export { postgresBinDir, startPostgres } from './postgres-server.js';
 export type { PostgresServer } from './postgres-server.js';
+export { nginxBinary, startNginx } from './nginx-server.js';
+export type { NginxServer } from './nginx-server.js';

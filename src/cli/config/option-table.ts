@@ -270,7 +270,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     path: ['public_url'],
     flag: '--public-url',
     kind: 'string',
-    description: "this node's URL; when set, tokens must name it as their node",
+    description:
+      "this node's URL as clients reach it, with its path behind a proxy (https://example.com/sync); when set, tokens must name it as their node",
   },
   {
     name: 'trustProxy',
