@@ -1,8 +1,11 @@
 /**
- * What makes a collection name, an item id and a BSO valid (API 1.5).
- * Checked by the HTTP layer on input and again by storage backends, so a
- * library user of `SyncStorage` gets the same guarantees.
+ * What makes a collection name, an item id and a BSO valid (API 1.5), in one
+ * place. The HTTP layer checks a BSO once (`checkBso`) and hands the checked
+ * BSO down (`checked-bso.ts`); storage backends check only BSOs that did not
+ * come that way (`input-checks.ts`, same rules), so a library user of
+ * `SyncStorage` gets the same guarantees.
  */
+import { markChecked, type CheckedBso } from './checked-bso.js';
 import type { BsoInput } from './sync-storage.js';
 
 export const COLLECTION_NAME = /^[a-zA-Z0-9._-]{1,32}$/;
@@ -22,9 +25,20 @@ export function isValidBsoId(id: unknown): id is string {
   return typeof id === 'string' && BSO_ID.test(id);
 }
 
+// Safe integers, not merely integers: the bounds make the two agree today,
+// but a sortindex or ttl is stored as an exact integer (SQL BIGINT/INTEGER),
+// and only a safe integer is one exactly (2**53 + 1 parses to 2**53).
+export function isValidSortindex(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && Math.abs(n) <= MAX_SORTINDEX;
+}
+
+export function isValidTtl(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_TTL_SECONDS;
+}
+
 const BSO_FIELDS = new Set(['id', 'payload', 'sortindex', 'ttl', 'modified']);
 
-export type BsoCheck = { ok: true; bso: BsoInput } | { ok: false; reason: string };
+export type BsoCheck = { ok: true; bso: CheckedBso } | { ok: false; reason: string };
 
 /**
  * Validate one BSO object from a client. `modified` is accepted and ignored
@@ -44,6 +58,7 @@ export function checkBso(
     if (!BSO_FIELDS.has(field)) return { ok: false, reason: `invalid bso: unknown field ${field}` };
   }
   const bso: BsoInput = { id: '' };
+  let payloadBytes = 0;
   if ('id' in record) {
     if (!isValidBsoId(record.id)) return { ok: false, reason: 'invalid id' };
     bso.id = record.id;
@@ -52,24 +67,17 @@ export function checkBso(
   }
   if ('payload' in record) {
     if (typeof record.payload !== 'string') return { ok: false, reason: 'invalid payload' };
-    if (Buffer.byteLength(record.payload, 'utf8') > maxPayloadBytes) {
-      return { ok: false, reason: 'payload too large' };
-    }
+    payloadBytes = Buffer.byteLength(record.payload, 'utf8');
+    if (payloadBytes > maxPayloadBytes) return { ok: false, reason: 'payload too large' };
     bso.payload = record.payload;
   }
   if ('sortindex' in record && record.sortindex !== null) {
-    const n = record.sortindex;
-    if (typeof n !== 'number' || !Number.isInteger(n) || Math.abs(n) > MAX_SORTINDEX) {
-      return { ok: false, reason: 'invalid sortindex' };
-    }
-    bso.sortindex = n;
+    if (!isValidSortindex(record.sortindex)) return { ok: false, reason: 'invalid sortindex' };
+    bso.sortindex = record.sortindex;
   }
   if ('ttl' in record && record.ttl !== null) {
-    const n = record.ttl;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_TTL_SECONDS) {
-      return { ok: false, reason: 'invalid ttl' };
-    }
-    bso.ttl = n;
+    if (!isValidTtl(record.ttl)) return { ok: false, reason: 'invalid ttl' };
+    bso.ttl = record.ttl;
   }
-  return { ok: true, bso };
+  return { ok: true, bso: markChecked(bso, payloadBytes) };
 }

@@ -4,12 +4,8 @@
  * `StorageInputError`, never a database error.
  */
 import { StorageInputError } from './errors.js';
-import {
-  isValidBsoId,
-  isValidCollectionName,
-  MAX_SORTINDEX,
-  MAX_TTL_SECONDS,
-} from './bso-rules.js';
+import { isValidBsoId, isValidCollectionName, isValidSortindex, isValidTtl } from './bso-rules.js';
+import { isCheckedBso } from './checked-bso.js';
 import type { BsoInput, FindOptions, SortOrder, UserId } from './sync-storage.js';
 
 const SORTS: ReadonlySet<string> = new Set(['newest', 'oldest', 'index']);
@@ -67,7 +63,10 @@ export function checkFindOptions(options: FindOptions = {}): CheckedFind {
   return { newer, older, ids, sort, limit, offset };
 }
 
-/** Validate BSOs to write; `modified` and unknown fields are not ours to check here. */
+/**
+ * Validate BSOs to write; `modified` and unknown fields are not ours to check
+ * here. BSOs checked at the HTTP boundary (`checked-bso.ts`) are not checked again.
+ */
 export function checkBsoInputs(items: readonly BsoInput[]): void {
   if (!Array.isArray(items)) throw new StorageInputError('items must be an array');
   for (const item of items) checkBsoFields(item);
@@ -75,23 +74,16 @@ export function checkBsoInputs(items: readonly BsoInput[]): void {
 
 export function checkBsoFields(item: BsoInput): void {
   if (typeof item !== 'object' || item === null) throw new StorageInputError('invalid bso');
+  if (isCheckedBso(item)) return;
   checkItemId(item.id);
   if (item.payload !== undefined && typeof item.payload !== 'string') {
     throw new StorageInputError(`invalid payload for ${item.id}`);
   }
   const { sortindex, ttl } = item;
-  if (
-    sortindex !== undefined &&
-    sortindex !== null &&
-    (!Number.isSafeInteger(sortindex) || Math.abs(sortindex) > MAX_SORTINDEX)
-  ) {
+  if (sortindex !== undefined && sortindex !== null && !isValidSortindex(sortindex)) {
     throw new StorageInputError(`invalid sortindex for ${item.id}`);
   }
-  if (
-    ttl !== undefined &&
-    ttl !== null &&
-    (!Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS)
-  ) {
+  if (ttl !== undefined && ttl !== null && !isValidTtl(ttl)) {
     throw new StorageInputError(`invalid ttl for ${item.id}`);
   }
 }

@@ -6,20 +6,21 @@
  * `failed` with its reason.
  */
 import { checkBso } from '../../storage/bso-rules.js';
-import type { BsoInput } from '../../storage/sync-storage.js';
+import { payloadByteLength, type CheckedBso } from '../../storage/checked-bso.js';
 import type { Limits } from '../config/server-config.js';
 import type { RequestBody } from '../content/body-parsers.js';
 import { HttpError } from '../errors/weave-errors.js';
 
 export interface SortedItems {
-  valid: BsoInput[];
+  /** Checked once here; storage neither re-validates nor re-measures them. */
+  valid: CheckedBso[];
   failed: Record<string, string>;
 }
 
 export function sortPostedItems(body: RequestBody, limits: Limits): SortedItems {
   if (!Array.isArray(body.value)) throw new HttpError('INVALID_BSO', 'body is not a list');
   const seen = new Set<string>();
-  const valid: BsoInput[] = [];
+  const valid: CheckedBso[] = [];
   const failed: Record<string, string> = {};
   let bytes = 0;
   body.value.forEach((item: unknown, index) => {
@@ -39,7 +40,7 @@ export function sortPostedItems(body: RequestBody, limits: Limits): SortedItems 
       failed[id] = check.reason;
       return;
     }
-    const size = Buffer.byteLength(check.bso.payload ?? '', 'utf8');
+    const size = payloadByteLength(check.bso);
     if (bytes + size > limits.maxPostBytes) {
       failed[id] = 'retry bytes';
       return;

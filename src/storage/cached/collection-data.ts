@@ -5,6 +5,7 @@
  * database and one built by writes look the same.
  */
 import type { Bso, BsoInput } from '../sync-storage.js';
+import { payloadByteLength } from '../checked-bso.js';
 
 /** The expiry of an item that never expires (the SQL layout's `MAX_TTL`). */
 export const NEVER_EXPIRES = 2_100_000_000;
@@ -52,7 +53,7 @@ export function isExpired(bso: Bso, nowSeconds: number): boolean {
 
 export function payloadBytes(items: readonly { payload?: string }[]): number {
   let size = 0;
-  for (const item of items) if (item.payload !== undefined) size += Buffer.byteLength(item.payload);
+  for (const item of items) size += payloadByteLength(item);
   return size;
 }
 

@@ -3,6 +3,7 @@
  * `batch_upload_items`: appending items, and applying them all to the BSO
  * table at the commit's one timestamp.
  */
+import { payloadByteLength } from '../checked-bso.js';
 import { MAX_TTL } from './sql-schema.js';
 import type { SqlValue } from '../../sql/sql-types.js';
 import type { BsoInput } from '../sync-storage.js';
@@ -50,7 +51,7 @@ export function batchItemUpserts(
           item.id,
           item.sortindex ?? null,
           item.payload ?? null,
-          item.payload === undefined ? null : Buffer.byteLength(item.payload, 'utf8'),
+          item.payload === undefined ? null : payloadByteLength(item),
           item.ttl === undefined ? null : item.ttl === null ? MAX_TTL : item.ttl,
         );
       }

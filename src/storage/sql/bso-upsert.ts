@@ -4,6 +4,7 @@
  * PUT and POST), so rows are grouped by which fields they carry and each
  * group is one multi-row `INSERT … ON CONFLICT DO UPDATE` of those columns.
  */
+import { payloadByteLength } from '../checked-bso.js';
 import type { BsoInput } from '../sync-storage.js';
 import { MAX_TTL } from './sql-schema.js';
 import type { SqlValue } from '../../sql/sql-types.js';
@@ -103,7 +104,7 @@ export function bsoUpserts(
           group.map((item) => item.id),
           group.map((item) => item.sortindex ?? null),
           payloads,
-          payloads.map((payload) => Buffer.byteLength(payload, 'utf8')),
+          group.map(payloadByteLength),
           group.map(ttlOf),
           ...conflictParams,
         ],
@@ -122,7 +123,7 @@ export function bsoUpserts(
           item.sortindex ?? null,
           timestamp,
           payload,
-          Buffer.byteLength(payload, 'utf8'),
+          payloadByteLength(item),
           ttlOf(item),
         );
       }
