@@ -3,6 +3,7 @@
  * (see src/loadtest/). Progress goes to stderr; the report (text, or JSON
  * with --json) to stdout. Exits 1 when any request got an unexpected answer.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   endProgress,
@@ -24,6 +25,7 @@ function number(value: string): number {
 interface LoadtestFlags {
   url: string;
   secret?: string;
+  secretFile?: string;
   users: number;
   duration: number;
   concurrency: number;
@@ -34,12 +36,26 @@ interface LoadtestFlags {
   json: boolean;
 }
 
+/** The secret in `path` (trimmed), read here so argv never has to carry it. */
+function secretFromFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new LoadOptionsError('secret-file', `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 export function registerLoadtestCommand(program: Command): void {
   program
     .command('loadtest')
     .description('run simulated Firefox Sync clients against a server and report the figures')
     .option('--url <url>', 'server origin', 'http://127.0.0.1:8000')
-    .option('--secret <secret>', 'master secret (default: $SYNC_MASTER_SECRET)')
+    .option(
+      '--secret-file <path>',
+      "file holding the master secret, e.g. serve's <data-dir>/master-secret (default: $SYNC_MASTER_SECRET)",
+    )
+    .option('--secret <secret>', 'the master secret itself (visible in ps: prefer the two above)')
     .option('--users <n>', 'simulated users', number, 100)
     .option('--duration <seconds>', 'seconds to run', number, 30)
     .option('--concurrency <n>', 'scenarios in flight', number, 20)
@@ -49,8 +65,9 @@ export function registerLoadtestCommand(program: Command): void {
     .option('--timeout <ms>', 'ms before a request is abandoned', number, 30000)
     .option('--json', 'print the report as JSON', false)
     .action(async (flags: LoadtestFlags) => {
-      const secret = flags.secret ?? process.env.SYNC_MASTER_SECRET;
       try {
+        const secret =
+          flags.secret ?? secretFromFile(flags.secretFile) ?? process.env.SYNC_MASTER_SECRET;
         const run = await runLoad(
           {
             url: flags.url,

@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { HttpTransport } from '../../src/loadtest/http-transport.js';
@@ -89,7 +92,11 @@ describe('load run', () => {
     assert.ok(run.stats.failuresByKey.has('error:ECONNREFUSED'));
   });
 
-  test('syncstorage loadtest --json prints the figures', async () => {
+  test('syncstorage loadtest --secret-file … --json prints the figures', async () => {
+    // The secret from a file, never on the command line (argv shows in ps).
+    const secretFile = join(mkdtempSync(join(tmpdir(), 'loadtest-')), 'master-secret');
+    writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+    const { SYNC_MASTER_SECRET: _unset, ...env } = process.env;
     const child = spawn(
       process.execPath,
       [
@@ -105,9 +112,11 @@ describe('load run', () => {
         '2',
         '--users',
         '2',
+        '--secret-file',
+        secretFile,
         '--json',
       ],
-      { env: { ...process.env, SYNC_MASTER_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
