@@ -81,6 +81,20 @@ export class TokenIssuer {
     this.#allowed = new Set(options.config.allowedUsers);
   }
 
+  readonly #hashCache = new Map<string, { hashedUid: string; deviceId: string }>();
+
+  /** hashed_fxa_uid and hashed_device_id, remembered per FxA uid (bounded). */
+  #hashes(fxaUid: string): { hashedUid: string; deviceId: string } {
+    let hashes = this.#hashCache.get(fxaUid);
+    if (!hashes) {
+      const hashedUid = hashedFxaUid(this.#config.metricsHashSecret, fxaUid);
+      hashes = { hashedUid, deviceId: hashedDeviceId(this.#config.metricsHashSecret, hashedUid) };
+      if (this.#hashCache.size >= 10_000) this.#hashCache.clear();
+      this.#hashCache.set(fxaUid, hashes);
+    }
+    return hashes;
+  }
+
   async issue(request: TokenRequest): Promise<TokenResponse> {
     const config = this.#config;
     const account = await this.#verifier.verify(bearerToken(request.authorization));
@@ -125,7 +139,7 @@ export class TokenIssuer {
     } else if (update.changed) {
       await this.#store.updateUser(email, update.generation, update.keysChangedAt);
     }
-    const hashedUid = hashedFxaUid(config.metricsHashSecret, account.fxaUid);
+    const { hashedUid, deviceId } = this.#hashes(account.fxaUid);
     const token = mintToken(config.masterSecret, {
       uid,
       node: user.node,
@@ -133,7 +147,7 @@ export class TokenIssuer {
       fxaUid: account.fxaUid,
       fxaKid: fxaKid(update.keysChangedAt, update.generation, auth.clientState),
       hashedFxaUid: hashedUid,
-      hashedDeviceId: hashedDeviceId(config.metricsHashSecret, hashedUid),
+      hashedDeviceId: deviceId,
     });
     return {
       id: token.id,

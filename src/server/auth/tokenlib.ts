@@ -80,6 +80,15 @@ export interface MintedToken {
   payload: TokenPayload;
 }
 
+/** The signing key of the last master secret minted with (a process has one; HKDF per token is measurable). */
+let lastMinting: { secret: string; key: Buffer } | undefined;
+function mintingKey(masterSecret: string): Buffer {
+  if (lastMinting?.secret !== masterSecret) {
+    lastMinting = { secret: masterSecret, key: signingKey(masterSecret) };
+  }
+  return lastMinting.key;
+}
+
 /** Make a token and its Hawk key, as Mozilla's token server would. */
 export function mintToken(masterSecret: string, options: MintOptions): MintedToken {
   const payload: TokenPayload = {
@@ -93,7 +102,7 @@ export function mintToken(masterSecret: string, options: MintOptions): MintedTok
     hashed_device_id: options.hashedDeviceId,
   };
   const json = Buffer.from(pythonJson(payload), 'utf8');
-  const mac = createHmac('sha256', signingKey(masterSecret)).update(json).digest();
+  const mac = createHmac('sha256', mintingKey(masterSecret)).update(json).digest();
   const id = encodeUrlsafe(Buffer.concat([json, mac]));
   return { id, key: deriveHawkKey(masterSecret, id, payload.salt), payload };
 }
