@@ -50,7 +50,7 @@ export async function startDrillServer(
   let child: ChildProcess | undefined;
   const entry =
     kind === 'serve'
-      ? [join(ROOT, 'src/cli/main.ts'), 'serve', '--log-level', 'warn']
+      ? [join(ROOT, 'src/cli/main.ts'), 'serve', '--log-level', 'warn', '--admin-listen', 'off']
       : [join(ROOT, 'scripts/drill-server.ts')];
 
   async function start(): Promise<void> {

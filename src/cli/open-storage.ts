@@ -7,11 +7,13 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { MemcachedClient, MemoryStore } from '@syncstorage-ts/memcache';
+import { MemcachedClient, MemoryStore, type CacheStore } from '@syncstorage-ts/memcache';
+import { cacheKeyKind } from '../admin/metrics/cache-key-kind.js';
+import { ObservedCacheStore, type CacheObserver } from '../admin/metrics/observed-cache-store.js';
 import { createCachedStorage } from '../storage/cached/index.js';
 import { openSqlDriver } from '../sql/open-sql-driver.js';
 import type { SqlDriver } from '../sql/sql-types.js';
-import { openSqlStorage, sqlitePathOf } from '../storage/sql/index.js';
+import { openSqlStorage, sqlitePathOf, type SqlStorage } from '../storage/sql/index.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import type { ServeConfig } from './config/load-config.js';
 import { DATABASE_OPTION, explainDatabaseFailure } from './database-startup-error.js';
@@ -65,7 +67,7 @@ export async function openDriver(
 export async function openDatabase(
   url: string,
   options: OpenDatabaseOptions & { driver?: SqlDriver } = {},
-): Promise<SyncStorage> {
+): Promise<SqlStorage> {
   const driver = options.driver ?? (await openDriver(url, options));
   try {
     return await openSqlStorage({ url, driver });
@@ -98,22 +100,37 @@ function checkSqliteFile(path: string, options: OpenDatabaseOptions): void {
   }
 }
 
+export interface ServeStorage {
+  /** What the API serves from (the cached layer, unless `--cache none`). */
+  storage: SyncStorage;
+  /** The SQL backend beneath it (the operator's directory of users). */
+  database: SqlStorage;
+}
+
 export async function openServeStorage(
   config: ServeConfig,
   logger: Logger,
   driver?: SqlDriver,
-): Promise<SyncStorage> {
+  cacheObserver?: CacheObserver,
+): Promise<ServeStorage> {
   const database = await openDatabase(config.database, { dataDir: config.dataDir, driver });
-  if (config.cache === 'none') return database;
-  const cache =
+  if (config.cache === 'none') return { storage: database, database };
+  const store: CacheStore =
     config.cache === 'memcached'
       ? new MemcachedClient({
           servers: config.memcached,
           retryInterval: config.memcachedRetrySeconds * 1000,
         })
       : new MemoryStore();
+  const cache = cacheObserver
+    ? new ObservedCacheStore(
+        store,
+        cacheObserver,
+        cacheKeyKind('', new Set(config.cacheOnlyCollections)),
+      )
+    : store;
   const cacheLogger = logger.child({ component: 'cache' });
-  return createCachedStorage({
+  const storage = createCachedStorage({
     storage: database,
     cache,
     cachedCollections: config.cachedCollections,
@@ -124,6 +141,7 @@ export async function openServeStorage(
       error: (message) => cacheLogger.error(message),
     },
   });
+  return { storage, database };
 }
 
 /**

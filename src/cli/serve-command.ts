@@ -32,6 +32,9 @@ import {
   openServeStorage,
 } from './open-storage.js';
 import { errorCodes, StartupError } from './startup-error.js';
+import { createServerMetrics, startOperatorSide, type OperatorSide } from './admin-listener.js';
+import { observeSqlDriver } from '../sql/observed-sql-driver.js';
+import type { SqlStorage } from '../storage/sql/index.js';
 
 const HELP = `
 Configuration comes from flags, then environment variables, then --config
@@ -59,8 +62,16 @@ export function registerServeCommand(program: Command, version: string): void {
     }
     const logger = createLogger({ level: config.logLevel, buffered: true });
     // The database first: a start that fails on it leaves no new secret behind.
-    const driver = await openDriver(config.database, { dataDir: config.dataDir });
-    const storage = await openServeStorage(config, logger, driver);
+    // The metrics observe the database they then read the totals from; the
+    // driver is observed once, for storage and token server alike.
+    const opened: { database?: SqlStorage } = {};
+    const { metrics, probe } = createServerMetrics(config, () => opened.database);
+    const driver = observeSqlDriver(
+      await openDriver(config.database, { dataDir: config.dataDir }),
+      metrics,
+    );
+    const { storage, database } = await openServeStorage(config, logger, driver, metrics);
+    opened.database = database;
     let masterSecret = config.masterSecret;
     let createdSecretPath: string | undefined;
     if (masterSecret === null) {
@@ -106,14 +117,32 @@ export function registerServeCommand(program: Command, version: string): void {
       warn(cacheWarning);
       logger.warn({ memcached: config.memcached }, cacheWarning);
     }
-    const app = buildApp({ storage, config: serverConfig, logger, tokenserver });
+    const app = buildApp({ storage, config: serverConfig, logger, tokenserver, observer: metrics });
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (error) {
       await app.close().catch(() => undefined);
+      await probe?.close();
       await tokenserver?.close();
       await storage.close();
       throw explainListenFailure(config, error);
+    }
+    let operator: OperatorSide;
+    try {
+      operator = await startOperatorSide({
+        config,
+        storage,
+        directory: database,
+        metrics,
+        probe,
+        logger,
+      });
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      await probe?.close();
+      await tokenserver?.close();
+      await storage.close();
+      throw error;
     }
     if (createdSecretPath !== undefined) {
       // Once listening (a start that fails prints only its error), on the
@@ -139,6 +168,7 @@ export function registerServeCommand(program: Command, version: string): void {
 
     stopOnSignals(logger, async () => {
       await app.close();
+      await operator.close();
       await tokenserver?.close();
       await storage.close();
     });

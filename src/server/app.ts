@@ -33,6 +33,7 @@ import { EXPOSED_HEADERS, registerMethodRoutes } from './routes/method-routes.js
 import { batchWritesPerTurn } from './http/write-batching.js';
 import { registerPostRoutes } from './routes/post-routes.js';
 import type { RouteContext } from './routes/route-context.js';
+import type { RequestObserver } from './request-observer.js';
 
 export interface BuildAppOptions {
   storage: SyncStorage;
@@ -47,6 +48,8 @@ export interface BuildAppOptions {
     register(app: FastifyInstance): void;
     healthCheck(): Promise<boolean>;
   };
+  /** Told about every answered request (metrics). */
+  observer?: RequestObserver;
 }
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
@@ -146,7 +149,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // redaction: with wildcard paths that runs over every field of every line,
   // which costs more than building the line itself. Other lines keep it.
   const requestLog = app.log.child({}, { redact: [] });
+  const observer = options.observer;
   app.addHook('onResponse', (request, reply, done) => {
+    observer?.requestFinished({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+    });
     requestLog.info(
       {
         reqId: request.id,

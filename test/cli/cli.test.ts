@@ -61,9 +61,21 @@ describe('syncstorage CLI', () => {
   test('serve answers on a free port; token output authenticates; SIGTERM stops it', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'sync-serve-')), 'data');
     const port = await freePort();
+    const adminPort = await freePort();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'serve', '--port', String(port), '--data-dir', dataDir],
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'serve',
+        '--port',
+        String(port),
+        '--data-dir',
+        dataDir,
+        '--admin-listen',
+        `127.0.0.1:${adminPort}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     after(() => child.kill('SIGKILL'));
@@ -78,6 +90,22 @@ describe('syncstorage CLI', () => {
     const secret = readFileSync(join(dataDir, 'master-secret'), 'utf8').trim();
     assert.ok(stderr.includes(secret), 'the new secret is printed on the terminal');
     assert.match(stderr, / token --uid 1 --data-dir /);
+    // The admin listener: its token generated once, printed, and required.
+    await waitForPort(adminPort, '127.0.0.1', 20_000);
+    const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    assert.ok(
+      stderr.includes(`#token=${adminToken}`),
+      'the admin token is printed on the terminal',
+    );
+    assert.ok(!stdout.includes(adminToken) && !stdout.includes(secret), 'never in the JSON logs');
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    assert.equal((await fetch(`${adminUrl}/metrics`)).status, 401);
+    const metrics = await fetch(`${adminUrl}/metrics`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /syncstorage_http_requests_total/);
+    assert.equal((await fetch(`${baseUrlOf(port)}/metrics`)).status, 404);
 
     const { stdout: tokenJson } = await cli(
       'token',
@@ -124,3 +152,7 @@ describe('syncstorage CLI', () => {
     assert.match(purge.stdout, /done: \d+ items, \d+ batches, \d+ batch items purged/);
   });
 });
+
+function baseUrlOf(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}

@@ -49,6 +49,12 @@ export interface ServeConfig {
   retryAfterSeconds: number;
   logLevel: string;
   tokenserver: Readonly<TokenserverCliConfig>;
+  /** Where the admin listener listens; null when it is off. */
+  adminListen: { host: string; port: number } | null;
+  /** null: use (or create) `<dataDir>/admin-token`. */
+  adminToken: string | null;
+  /** 0: the server never purges by itself. */
+  purgeIntervalSeconds: number;
 }
 
 export class CliConfigError extends Error {
@@ -219,7 +225,29 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
     );
   }
 
+  const adminListenRaw = get<string>('adminListen', '127.0.0.1:8001');
+  let adminListen: { host: string; port: number } | null = null;
+  if (adminListenRaw !== 'off') {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(adminListenRaw);
+    const adminPort = Number(match?.[2]);
+    if (!match || adminPort < 1 || adminPort > 65535) {
+      throw new CliConfigError(
+        `invalid ${label(specOf('adminListen'))}: expected host:port or off, got ${JSON.stringify(adminListenRaw)}`,
+      );
+    }
+    adminListen = { host: match[1]!.replace(/^\[|\]$/g, ''), port: adminPort };
+  }
+  const adminToken = get<string | null>('adminToken', null);
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new CliConfigError(
+      `invalid ${label(specOf('adminToken'))}: expected 16 characters or more`,
+    );
+  }
+
   return Object.freeze({
+    adminListen,
+    adminToken,
+    purgeIntervalSeconds: get('purgeIntervalSeconds', 3600),
     host,
     port,
     masterSecret: get<string | null>('masterSecret', null),

@@ -305,4 +305,28 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     choices: LOG_LEVELS,
   },
   ...TOKENSERVER_OPTIONS,
+  {
+    name: 'adminListen',
+    path: ['admin_listen'],
+    flag: '--admin-listen',
+    kind: 'string',
+    description:
+      'host:port of the admin listener (metrics, admin page and API; default 127.0.0.1:8001; off to disable)',
+  },
+  {
+    name: 'adminToken',
+    path: ['admin_token'],
+    flag: '--admin-token',
+    kind: 'string',
+    description:
+      'Bearer token of the admin listener, 16+ characters (default: generated once in <data-dir>/admin-token)',
+  },
+  {
+    name: 'purgeIntervalSeconds',
+    path: ['purge_interval_seconds'],
+    flag: '--purge-interval-seconds',
+    kind: 'integer',
+    description:
+      'purge expired items every this many seconds in the server (default 3600; 0 never)',
+  },
 ];

@@ -9,6 +9,7 @@
 import type { SyncStorage } from '../sync-storage.js';
 import { openSqlDriver, type OpenSqlDriverOptions } from '../../sql/open-sql-driver.js';
 import type { SqlDriver } from '../../sql/sql-types.js';
+import { observeSqlDriver, type SqlObserver } from '../../sql/observed-sql-driver.js';
 import { SqlStorage } from './sql-storage.js';
 
 export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
@@ -21,10 +22,13 @@ export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
    * connection pool per database). The storage closes it on close.
    */
   driver?: SqlDriver;
+  /** Told every statement's latency and the connections in use (metrics). */
+  observer?: SqlObserver;
 }
 
-export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SyncStorage> {
-  const driver = options.driver ?? (await openSqlDriver(options));
+export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SqlStorage> {
+  const opened = options.driver ?? (await openSqlDriver(options));
+  const driver = options.observer ? observeSqlDriver(opened, options.observer) : opened;
   const storage = new SqlStorage({
     driver,
     shards: options.shards,

@@ -25,6 +25,12 @@ import type {
   UserId,
   UserTimestamps,
 } from '../sync-storage.js';
+import type {
+  ListUsersOptions,
+  StorageDirectory,
+  UsageTotals,
+  UserUsage,
+} from '../storage-directory.js';
 import { batchApplyStatements, batchItemUpserts } from './batch-statements.js';
 import { bsoUpserts, mergeDuplicateIds } from './bso-upsert.js';
 import { CollectionRegistry } from './collection-registry.js';
@@ -80,7 +86,7 @@ interface ViewInit {
   readonly [VIEW]: { readonly of: SqlStorage; readonly session: Session };
 }
 
-export class SqlStorage implements SyncStorage {
+export class SqlStorage implements SyncStorage, StorageDirectory {
   readonly #driver: SqlDriver;
   readonly #layout: ShardLayout;
   readonly #lockTimeoutMs: number;
@@ -786,6 +792,50 @@ export class SqlStorage implements SyncStorage {
          ON CONFLICT (userid) DO UPDATE SET quota_bytes = excluded.quota_bytes`,
         [userId, bytes],
       );
+    });
+  }
+
+  // --- The operator's directory ------------------------------------------------
+
+  async listUsers(options: ListUsersOptions = {}): Promise<UserUsage[]> {
+    const search = options.search ?? '';
+    if (!/^\d{0,20}$/.test(search)) {
+      throw new StorageInputError(
+        `a user search is digits of a user id, got ${JSON.stringify(search)}`,
+      );
+    }
+    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 50)), 1000);
+    const offset = Math.max(0, Math.floor(options.offset ?? 0));
+    const order = options.order === 'userid' ? 'u.userid' : 'bytes DESC, u.userid';
+    return this.#inSession('read', async ({ executor }) => {
+      const rows = await executor.rows(
+        `SELECT u.userid, SUM(u.bytes) AS bytes, SUM(u.items) AS items,
+           SUM(CASE WHEN u.items > 0 THEN 1 ELSE 0 END) AS collections,
+           (SELECT MAX(c.last_modified) FROM user_collections c WHERE c.userid = u.userid) AS modified,
+           (SELECT q.quota_bytes FROM ${QUOTA_TABLE} q WHERE q.userid = u.userid) AS quota
+         FROM ${USAGE_TABLE} u
+         ${search === '' ? '' : 'WHERE CAST(u.userid AS TEXT) LIKE ?'}
+         GROUP BY u.userid ORDER BY ${order} LIMIT ? OFFSET ?`,
+        search === '' ? [limit, offset] : [`${search}%`, limit, offset],
+      );
+      return rows.map(([userId, bytes, items, collections, modified, quota]) => ({
+        userId: Number(userId),
+        bytes: Number(bytes ?? 0),
+        items: Number(items ?? 0),
+        collections: Number(collections ?? 0),
+        lastModified: Number(modified ?? 0),
+        quotaBytes: quota === null || quota === undefined ? null : Number(quota),
+      }));
+    });
+  }
+
+  async usageTotals(): Promise<UsageTotals> {
+    return this.#inSession('read', async ({ executor }) => {
+      const [row] = await executor.rows(
+        `SELECT COUNT(DISTINCT userid), SUM(items), SUM(bytes) FROM ${USAGE_TABLE} WHERE items > 0`,
+      );
+      const [users, items, bytes] = row ?? [];
+      return { users: Number(users ?? 0), items: Number(items ?? 0), bytes: Number(bytes ?? 0) };
     });
   }
 

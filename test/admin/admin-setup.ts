@@ -1,0 +1,151 @@
+/**
+ * The operator's side over a real backend, as `serve` wires it: metrics
+ * observing the SQL driver, the cache store and the public app; the admin
+ * app (through `inject`) beside the public one. Backends as the server
+ * tests': SERVER_BACKENDS=sqlite,postgres,cached (default all).
+ */
+import { after } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { MemcachedClient } from '@syncstorage-ts/memcache';
+import {
+  startMemcached,
+  startPostgres,
+  type MemcachedServer,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
+import { buildAdminApp } from '../../src/admin/admin-app.js';
+import { cacheKeyKind } from '../../src/admin/metrics/cache-key-kind.js';
+import { ObservedCacheStore } from '../../src/admin/metrics/observed-cache-store.js';
+import { RecentHistory } from '../../src/admin/metrics/recent-history.js';
+import { ServerMetrics } from '../../src/admin/metrics/server-metrics.js';
+import { PurgeScheduler } from '../../src/admin/purge-scheduler.js';
+import { buildApp } from '../../src/server/app.js';
+import { createCachedStorage } from '../../src/storage/cached/index.js';
+import { openSqlStorage, type SqlStorage } from '../../src/storage/sql/index.js';
+import type { SyncStorage } from '../../src/storage/sync-storage.js';
+import { injectTransport, SyncClient } from '../support/sync-client.js';
+
+export type Backend = 'sqlite' | 'postgres' | 'cached';
+export const BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? 'sqlite,postgres,cached')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name): name is Backend => ['sqlite', 'postgres', 'cached'].includes(name));
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+const MASTER_SECRET = 'test master secret, not for production';
+
+let postgres: Promise<PostgresServer> | undefined;
+let memcached: Promise<MemcachedServer> | undefined;
+const dir = mkdtempSync(join(tmpdir(), 'syncstorage-admin-'));
+let n = 0;
+after(async () => {
+  await (await postgres)?.stop();
+  await (await memcached)?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+export interface Operator {
+  admin: FastifyInstance;
+  app: FastifyInstance;
+  storage: SyncStorage;
+  database: SqlStorage;
+  metrics: ServerMetrics;
+  client(uid: number): SyncClient;
+  /** An admin request with the token (or the headers given). */
+  call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{
+    status: number;
+    json: () => unknown;
+    body: string;
+    headers: Record<string, unknown>;
+  }>;
+  close(): Promise<void>;
+}
+
+export async function openOperator(
+  backend: Backend,
+  quotaBytes: number | null = null,
+): Promise<Operator> {
+  const opened: { database?: SqlStorage } = {};
+  const metrics = new ServerMetrics({
+    totals: () => opened.database!.usageTotals(),
+    processMetrics: false,
+  });
+  let url: string;
+  if (backend === 'postgres') {
+    postgres ??= startPostgres();
+    url = await (await postgres).createDatabase(`admin_${process.pid}_${++n}`);
+  } else {
+    url = `sqlite:${join(dir, `admin${++n}.db`)}`;
+  }
+  const database = await openSqlStorage({ url, observer: metrics });
+  opened.database = database;
+  let storage: SyncStorage = database;
+  if (backend === 'cached') {
+    memcached ??= startMemcached();
+    const server = await memcached;
+    storage = createCachedStorage({
+      storage: database,
+      cache: new ObservedCacheStore(
+        new MemcachedClient({ servers: [server.address] }),
+        metrics,
+        cacheKeyKind(`a${process.pid}-${n}-`, new Set(['tabs'])),
+      ),
+      cachedCollections: ['meta', 'clients'],
+      cacheOnlyCollections: ['tabs'],
+      keyPrefix: `a${process.pid}-${n}-`,
+    });
+  }
+  const app = buildApp({
+    storage,
+    config: { masterSecret: MASTER_SECRET, quotaBytes },
+    observer: metrics,
+  });
+  const purge = new PurgeScheduler({ storage, intervalSeconds: 0, observer: metrics });
+  const history = new RecentHistory(metrics);
+  const admin = buildAdminApp({
+    token: ADMIN_TOKEN,
+    storage,
+    directory: database,
+    metrics,
+    history,
+    purge,
+    globalQuotaBytes: quotaBytes,
+  });
+  await Promise.all([app.ready(), admin.ready()]);
+  return {
+    admin,
+    app,
+    storage,
+    database,
+    metrics,
+    client: (uid) =>
+      new SyncClient({ masterSecret: MASTER_SECRET, uid, transport: injectTransport(app) }),
+    async call(method, url, body, headers = { authorization: `Bearer ${ADMIN_TOKEN}` }) {
+      const res = await admin.inject({
+        method,
+        url,
+        headers,
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+      return {
+        status: res.statusCode,
+        body: res.body,
+        json: () => res.json(),
+        headers: res.headers,
+      };
+    },
+    async close() {
+      await admin.close();
+      await app.close();
+      await storage.close();
+    },
+  };
+}
