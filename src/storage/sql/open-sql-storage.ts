@@ -6,7 +6,6 @@
  *   `sqlite::memory:` for a private in-memory database.
  * - `postgres://…` / `postgresql://…`.
  */
-import type { SyncStorage } from '../sync-storage.js';
 import { openSqlDriver, type OpenSqlDriverOptions } from '../../sql/open-sql-driver.js';
 import type { SqlDriver } from '../../sql/sql-types.js';
 import { observeSqlDriver, type SqlObserver } from '../../sql/observed-sql-driver.js';
