@@ -107,7 +107,7 @@ export function hasMetaFlag(line: string, flag: string): boolean {
  * A placeholder vivified by a lease (`mg … N`): an empty item with client
  * flags 0 whose win is taken (Z) or being handed out (W), and not invalidated
  * (X). It is no value: reads report a miss. This client never stores an empty
- * value with flags 0 (an empty Buffer has its own flag), so nothing real matches.
+ * value with flags 0 (an empty Buffer has its own flag, `FLAG_EMPTY_BYTES`), so nothing real matches.
  */
 export function isPlaceholder(line: string, data: Buffer): boolean {
   return (

@@ -5,7 +5,7 @@
  *
  * | value            | flags | pylibmc / python-memcached | PHP memcached (ext)        |
  * | ---------------- | ----- | -------------------------- | -------------------------- |
- * | Buffer / bytes   | 0     | `bytes`                    | string                     |
+ * | Buffer / bytes   | 0 (empty: 65536) | `bytes`         | string                     |
  * | string (UTF-8)   | 16    | `str` (FLAG_TEXT, 1 << 4)  | unreadable: 16 is its "compressed" bit → use `stringFlag: 0` |
  * | other (JSON)     | 6     | error "unknown flags 6"    | decoded JSON (MEMC_VAL_IS_JSON) |
  *
@@ -26,6 +26,13 @@ import { CacheInputError } from './errors.js';
 
 /** Bytes: what every client reads as bytes (PHP: string). Also items memcached itself creates. */
 export const FLAG_BYTES = 0;
+/**
+ * Zero-length bytes: above every bit pylibmc, python-memcached and PHP read
+ * (all three see plain empty bytes), so a lease's placeholder — empty, flags
+ * 0, memcached's own — is never mistaken for a stored empty Buffer
+ * (`isPlaceholder` in meta-command.ts).
+ */
+export const FLAG_EMPTY_BYTES = 1 << 16;
 /** Python's pickle. Never written; read as bytes. */
 export const FLAG_PICKLE = 1;
 /** UTF-8 text: pylibmc ≥ 1.6 `PYLIBMC_FLAG_TEXT`, python-memcached `_FLAG_TEXT`. */
@@ -76,6 +83,10 @@ export interface ValueCodecOptions {
   stringFlag?: typeof FLAG_TEXT | typeof FLAG_BYTES;
 }
 
+function bytesFlag(data: Buffer): number {
+  return data.length === 0 ? FLAG_EMPTY_BYTES : FLAG_BYTES;
+}
+
 /** Encodes values for storage and decodes stored bytes by their client flags. */
 export class ValueCodec {
   private readonly serializer: Serializer;
@@ -91,24 +102,22 @@ export class ValueCodec {
     if (!Number.isInteger(flag) || flag < 0 || flag > 0xffffffff) {
       throw new CacheInputError(`serializer flag must be a 32-bit unsigned integer, got ${flag}`);
     }
-    if (flag === FLAG_BYTES || flag === FLAG_PICKLE || flag === FLAG_TEXT) {
+    if ([FLAG_BYTES, FLAG_PICKLE, FLAG_TEXT, FLAG_EMPTY_BYTES].includes(flag)) {
       throw new CacheInputError(
-        `serializer flag ${flag} is reserved (0 bytes, 1 Python pickle, 16 text)`,
+        `serializer flag ${flag} is reserved (0 bytes, 1 Python pickle, 16 text, 65536 empty bytes)`,
       );
     }
   }
 
   /** Bytes and flags for `value`; a value the serializer refuses is a `CacheInputError`. */
   encode(value: unknown): EncodedValue {
-    if (Buffer.isBuffer(value)) return { data: value, flags: FLAG_BYTES };
+    if (Buffer.isBuffer(value)) return { data: value, flags: bytesFlag(value) };
     if (typeof value === 'string') {
       return { data: Buffer.from(value, 'utf8'), flags: this.stringFlag };
     }
     if (value instanceof Uint8Array) {
-      return {
-        data: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-        flags: FLAG_BYTES,
-      };
+      const data = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      return { data, flags: bytesFlag(data) };
     }
     try {
       return { data: this.serializer.serialize(value), flags: this.serializer.flag };

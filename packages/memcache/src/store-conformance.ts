@@ -668,6 +668,18 @@ export function registerStoreConformance(options: StoreConformanceOptions): void
         assert.equal(never.winnerPending, false);
       });
 
+      test('a stored empty Buffer is a value to a lease too, not a placeholder', async () => {
+        await store.set('e', Buffer.alloc(0), { ttl: 10 });
+        // TTL left under the threshold: this lease wins the recompute (W), the next is told a winner is pending (Z).
+        const winner = await store.lease('e', { vivifyTtl: 5, recacheThreshold: 30 });
+        assert.equal(winner.win, true);
+        assert.deepEqual(winner.value, Buffer.alloc(0));
+        const other = await store.lease('e', { vivifyTtl: 5, recacheThreshold: 30 });
+        assert.equal(other.winnerPending, true);
+        assert.deepEqual(other.value, Buffer.alloc(0));
+        assert.deepEqual(await store.get('e'), Buffer.alloc(0));
+      });
+
       test('recacheThreshold compares strictly: TTL left < threshold', withClock, async () => {
         // memcached 1.6.18: ms b … T30; mg b R30 → no W; mg b R31 → W.
         await store.set('k', 'v', { ttl: 30 });

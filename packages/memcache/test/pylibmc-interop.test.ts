@@ -81,20 +81,22 @@ describe('interop with pylibmc (libmemcached)', { skip: pylibmcMissing }, () => 
   });
   after(() => Promise.all(servers.map((s) => s.stop())));
 
-  test('values this client writes, pylibmc reads byte for byte (flags 16 text, 0 bytes, 6 JSON)', async () => {
+  test('values this client writes, pylibmc reads byte for byte (flags 16 text, 0 bytes, 6 JSON, 65536 empty bytes)', async () => {
     const server = servers[0]!;
     const client = new MemcachedClient({ servers: [server.address] });
     await client.set('n:text', TEXT);
     await client.set('n:pickle', PICKLE_SHAPED);
     await client.set('n:bytes', BYTES);
     await client.set('n:json', { a: [1, 'x'] });
+    await client.set('n:empty', Buffer.alloc(0));
     await client.close();
-    const keys = ['n:text', 'n:pickle', 'n:bytes', 'n:json'];
-    assert.deepEqual(await storedFlags(server, keys), [16, 16, 0, 6]);
+    const keys = ['n:text', 'n:pickle', 'n:bytes', 'n:json', 'n:empty'];
+    assert.deepEqual(await storedFlags(server, keys), [16, 16, 0, 6, 65536]);
     const read = await runPeer({ servers: [server.address], read: keys });
     assert.deepEqual(read['n:text'], { type: 'str', hex: hex(TEXT) });
     assert.deepEqual(read['n:pickle'], { type: 'str', hex: hex(PICKLE_SHAPED) });
     assert.deepEqual(read['n:bytes'], { type: 'bytes', hex: BYTES.toString('hex') });
+    assert.deepEqual(read['n:empty'], { type: 'bytes', hex: '' });
     // pylibmc has no JSON type: a clean error, not a misread.
     assert.deepEqual(read['n:json'], { error: 'unknown memcached key flags 6' });
   });
