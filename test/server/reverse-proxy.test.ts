@@ -6,12 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import {
-  freePort,
-  startNginx,
-  waitForPort,
-  type NginxServer,
-} from '@syncstorage-ts/test-support';
+import { freePort, startNginx, waitForPort, type NginxServer } from '@syncstorage-ts/test-support';
 import { createHarness, MASTER_SECRET, type Harness } from './support/server-harness.js';
 import { fetchTransport, SyncClient } from '../support/sync-client.js';
 

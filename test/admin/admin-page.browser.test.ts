@@ -1,0 +1,109 @@
+/**
+ * The admin page in a real browser: Debian's Chromium driven by
+ * playwright-core (one launch for the file). Loads the overview with the
+ * token, searches a user, deletes their data after confirming, and checks
+ * the server state; screenshots go to test-results/ (git-ignored).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { ADMIN_TOKEN, openOperator, type Operator } from './admin-setup.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(process.cwd(), 'test-results');
+
+describe(
+  'admin page in Chromium',
+  { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' },
+  () => {
+    let op: Operator;
+    let browser: BrowserContext;
+    let profile = '';
+    let base = '';
+    before(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      op = await openOperator('sqlite', 50 * 1024 * 1024);
+      await op.client(4242).post('/storage/bookmarks', [{ id: 'a', payload: 'x'.repeat(2000) }]);
+      await op.client(7).post('/storage/history', [{ id: 'h', payload: 'y'.repeat(100) }]);
+      base = await op.admin.listen({ host: '127.0.0.1', port: 0 });
+      profile = mkdtempSync(join(tmpdir(), 'syncstorage-chromium-'));
+      // A fresh profile: playwright passes it to Chromium as --user-data-dir.
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
+    });
+    after(async () => {
+      await browser?.close();
+      await op?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    test('without a token the page asks for one and shows no data', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.locator('#login').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('main').isVisible(), false);
+      await page.fill('#token', 'not-the-token-at-all');
+      await page.click('#login-form button');
+      await page.locator('#login-error').filter({ hasText: 'refused' }).waitFor();
+      await page.close();
+    });
+
+    test('overview, search a user, delete their data after confirming', async () => {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(`${base}/#token=${ADMIN_TOKEN}`);
+      await page.locator('#total-users').filter({ hasText: '2' }).waitFor();
+      assert.equal(await page.locator('#total-items').textContent(), '2');
+      assert.equal(page.url(), `${base}/`, 'the token left the address bar');
+      await page.screenshot({ path: join(SHOTS, 'admin-overview.png'), fullPage: true });
+
+      await page.click('nav button[data-view="users"]');
+      await page.fill('#search', '424');
+      await page.click('#user-search button');
+      const row = page.locator('#users-table tbody tr');
+      await row.first().waitFor();
+      assert.equal(await row.count(), 1);
+      await row.first().click();
+      await page.locator('#collections-table tbody tr').first().waitFor();
+      assert.match(await page.locator('#collections-table').innerText(), /bookmarks\s+1\s+2\.0 KB/);
+      await page.screenshot({ path: join(SHOTS, 'admin-user.png'), fullPage: true });
+
+      // Cancel first: nothing happens.
+      await page.click('#delete-data');
+      await page.click('#confirm-cancel');
+      assert.ok((await op.storage.getTotalSize(4242, true)) > 0);
+
+      await page.click('#delete-data');
+      assert.match(await page.locator('#confirm-text').innerText(), /Delete all data of user 4242/);
+      await page.screenshot({ path: join(SHOTS, 'admin-confirm.png') });
+      await page.click('#confirm-ok');
+      await page
+        .locator('#action-log li')
+        .filter({ hasText: 'deleted the data of user 4242' })
+        .waitFor();
+      assert.deepEqual(await op.storage.getCollectionCounts(4242), {});
+      assert.equal(await op.storage.getTotalSize(4242), 0);
+      assert.deepEqual(await op.storage.getCollectionCounts(7), { history: 1 }, 'others untouched');
+      await page.screenshot({ path: join(SHOTS, 'admin-deleted.png'), fullPage: true });
+      assert.ok(
+        requests.every((url) => url.startsWith(base)),
+        `nothing loaded from elsewhere: ${requests.filter((u) => !u.startsWith(base)).join(', ')}`,
+      );
+      await page.close();
+    });
+  },
+);
