@@ -52,7 +52,7 @@ export interface FxaVerifierOptions {
   clockToleranceSeconds?: number;
   /** Injectable for tests. Default the global `fetch`. */
   fetch?: typeof fetch;
-  /** Milliseconds since the epoch (JWKs cache). Default `Date.now`. */
+  /** Milliseconds since the epoch: JWKs and verified-token caches, `exp` checks. Default `Date.now`. */
   clock?: () => number;
 }
 
@@ -152,6 +152,7 @@ export class FxaVerifier implements TokenVerifier {
         result = await jwtVerify<TokenClaims>(token, key, {
           algorithms: ['RS256'],
           clockTolerance: this.#tolerance,
+          currentDate: new Date(this.#clock()),
         });
       } catch (error) {
         if (error instanceof joseErrors.JWSSignatureVerificationFailed) continue;
