@@ -7,6 +7,7 @@ import { CliConfigError } from './config/load-config.js';
 import { registerLoadtestCommand } from './loadtest-command.js';
 import { registerNodesCommand } from './nodes-command.js';
 import { registerUsersCommand } from './users-command.js';
+import { registerStorageUserCommands, registerUsageCommand } from './usage-commands.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { StartupError } from './startup-error.js';
@@ -28,7 +29,8 @@ registerTokenserverCommand(program, version);
 registerTokenCommand(program);
 registerPurgeCommand(program);
 registerNodesCommand(program);
-registerUsersCommand(program);
+registerStorageUserCommands(registerUsersCommand(program));
+registerUsageCommand(program);
 registerLoadtestCommand(program);
 
 try {
