@@ -185,18 +185,39 @@ export class Cache implements Invalidatable {
    * protection (see `stampede.ts`). Never throws for store outages; rethrows
    * the loader's error when there is no stale value to serve.
    */
-  async getOrSet<T>(key: unknown, loader: Loader<T>, options: GetOrSetOptions = {}): Promise<T> {
-    const lifetime = checkLifetime(options.lifetime ?? this.options.lifetime);
-    const grace = options.grace ?? this.options.grace;
-    if (!Number.isInteger(grace) || grace < 1) {
-      throw new CacheOptionError(`grace must be a positive integer, got ${String(grace)}`);
+  getOrSet<T>(key: unknown, loader: Loader<T>, options: GetOrSetOptions = {}): Promise<T> {
+    // Not async: a hit whose key resolves synchronously (the memoised path)
+    // goes straight to the stampede protection's promise, without another
+    // promise and its microtasks around it.
+    try {
+      const lifetime = checkLifetime(options.lifetime ?? this.options.lifetime);
+      const grace = options.grace ?? this.options.grace;
+      if (!Number.isInteger(grace) || grace < 1) {
+        throw new CacheOptionError(`grace must be a positive integer, got ${String(grace)}`);
+      }
+      const resolution = this.resolver.resolve(key, options);
+      if (resolution instanceof Promise) {
+        return resolution.then((resolved) =>
+          this.getOrSetResolved(resolved, loader, options, lifetime, grace),
+        );
+      }
+      return this.getOrSetResolved(resolution, loader, options, lifetime, grace);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const resolution = this.resolver.resolve(key, options);
-    const resolved = resolution instanceof Promise ? await resolution : resolution;
+  }
+
+  private getOrSetResolved<T>(
+    resolved: ResolvedKey | undefined,
+    loader: Loader<T>,
+    options: GetOrSetOptions,
+    lifetime: number,
+    grace: number,
+  ): Promise<T> {
     if (!resolved) {
       this.counters.misses++;
       this.counters.loaderCalls++;
-      return loader();
+      return Promise.resolve().then(loader);
     }
     const life = lifetime === 0 ? 0 : lifetime + grace;
     return this.stampede.getOrSet<T>({

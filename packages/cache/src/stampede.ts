@@ -52,13 +52,31 @@ const DEGRADED = Symbol('degraded');
 const MAX_DURATIONS = 1000;
 
 /**
- * One in-process getOrSet attempt. `early` settles with the first answer the
- * attempt can give a caller that joined it: the stale value as soon as the
- * winner starts regenerating, else the attempt's own result.
+ * One in-process getOrSet attempt. A caller that joins it gets the first
+ * answer the attempt can give: the stale value once the winner starts
+ * regenerating (`stale`), else the attempt's own result. `early` exists only
+ * once someone joined before that, so a lone caller (every hit) allocates
+ * nothing more than this object.
  */
 interface Flight {
-  early: Promise<unknown>;
-  serveEarly(value: unknown): void;
+  stale: { value: unknown } | undefined;
+  early: Deferred | undefined;
+}
+
+interface Deferred {
+  promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (value: unknown) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 export class StampedeProtection<C> {
@@ -79,68 +97,71 @@ export class StampedeProtection<C> {
 
   getOrSet<T>(call: StampedeCall<T, C>): Promise<T> {
     const pending = this.inflight.get(call.storeKey);
-    if (pending) return pending.early as Promise<T>;
-    let settle!: (value: unknown) => void;
-    let fail!: (err: unknown) => void;
-    const early = new Promise<unknown>((resolve, reject) => {
-      settle = resolve;
-      fail = reject;
-    });
-    // Nobody may have joined: a rejection here is the attempt's own, reported to its caller.
-    early.catch(() => undefined);
-    const flight: Flight = { early, serveEarly: settle };
+    if (pending) {
+      if (pending.stale) return Promise.resolve(pending.stale.value as T);
+      pending.early ??= deferred();
+      return pending.early.promise as Promise<T>;
+    }
+    const flight: Flight = { stale: undefined, early: undefined };
     this.inflight.set(call.storeKey, flight);
-    const attempt = this.leaseLoop(call, flight);
-    attempt.then(settle, fail);
-    return attempt;
+    return this.leaseLoop(call, flight);
   }
 
+  /** The attempt: lease, then serve, recompute or wait; one async frame on the hit path. */
   private async leaseLoop<T>(call: StampedeCall<T, C>, flight: Flight): Promise<T> {
     try {
       // The first statement awaits, so this runs after getOrSet registered the flight.
-      return await this.leaseUntilDone(call, flight);
+      const deadline = this.now() + call.grace * 1000;
+      const options = {
+        vivifyTtl: call.grace,
+        recacheThreshold: call.ttl === 0 ? undefined : call.grace,
+      };
+      let pause = 5;
+      let value: T;
+      for (;;) {
+        // The guard inlined (no closure per call): this is getOrSet's hit path.
+        let lease: LeaseResult<T> | typeof DEGRADED;
+        try {
+          lease = await this.store.lease<T>(call.storeKey, options);
+          this.guard.succeeded();
+        } catch (err) {
+          this.guard.absorb(err);
+          lease = DEGRADED;
+        }
+        if (lease === DEGRADED) {
+          this.counters.misses++;
+          value = await this.load(call);
+          break;
+        }
+        if (lease.win) {
+          value = await this.recompute(call, lease, flight);
+          break;
+        }
+        if (lease.value !== undefined) {
+          if (lease.stale || lease.winnerPending) this.counters.staleServed++;
+          else {
+            this.counters.hits++;
+            this.maybeRefreshEarly(call, lease);
+          }
+          value = lease.value;
+          break;
+        }
+        // Someone else holds the placeholder: wait for their value, but never past the grace window.
+        if (this.now() >= deadline) {
+          this.counters.misses++;
+          value = await this.load(call);
+          break;
+        }
+        await sleep(Math.min(pause, Math.max(1, deadline - this.now())));
+        pause = Math.min(pause * 2, 100);
+      }
+      flight.early?.resolve(value);
+      return value;
+    } catch (err) {
+      flight.early?.reject(err);
+      throw err;
     } finally {
       this.inflight.delete(call.storeKey);
-    }
-  }
-
-  private async leaseUntilDone<T>(call: StampedeCall<T, C>, flight: Flight): Promise<T> {
-    const deadline = this.now() + call.grace * 1000;
-    const options = {
-      vivifyTtl: call.grace,
-      recacheThreshold: call.ttl === 0 ? undefined : call.grace,
-    };
-    let pause = 5;
-    for (;;) {
-      // The guard inlined (no closure per call): this is getOrSet's hit path.
-      let lease: LeaseResult<T> | typeof DEGRADED;
-      try {
-        lease = await this.store.lease<T>(call.storeKey, options);
-        this.guard.succeeded();
-      } catch (err) {
-        this.guard.absorb(err);
-        lease = DEGRADED;
-      }
-      if (lease === DEGRADED) {
-        this.counters.misses++;
-        return this.load(call);
-      }
-      if (lease.win) return this.recompute(call, lease, flight);
-      if (lease.value !== undefined) {
-        if (lease.stale || lease.winnerPending) this.counters.staleServed++;
-        else {
-          this.counters.hits++;
-          this.maybeRefreshEarly(call, lease);
-        }
-        return lease.value;
-      }
-      // Someone else holds the placeholder: wait for their value, but never past the grace window.
-      if (this.now() >= deadline) {
-        this.counters.misses++;
-        return this.load(call);
-      }
-      await sleep(Math.min(pause, Math.max(1, deadline - this.now())));
-      pause = Math.min(pause * 2, 100);
     }
   }
 
@@ -150,7 +171,10 @@ export class StampedeProtection<C> {
     flight: Flight,
   ): Promise<T> {
     if (lease.value === undefined) this.counters.misses++;
-    else flight.serveEarly(lease.value);
+    else {
+      flight.stale = { value: lease.value };
+      flight.early?.resolve(lease.value);
+    }
     let value: T;
     try {
       value = await this.load(call);
