@@ -27,6 +27,7 @@ import type { SqlExecutor, SqlLease } from '../src/sql/sql-types.js';
 import type { SyncStorage } from '../src/storage/sync-storage.js';
 import { startMemcached } from '@syncstorage-ts/test-support';
 import { startPostgres } from '@syncstorage-ts/test-support';
+import type { DatabaseClaim, DatabaseClaimMode } from '../src/sql/database-claim.js';
 import { backendEnabled } from '../test/storage/support/storage-backends.js';
 
 const USERS = 50;
@@ -54,6 +55,9 @@ class CountingDriver implements SqlDriver {
   }
   async acquireWrite(timeoutMs: number): Promise<SqlLease> {
     return this.wrap(await this.inner.acquireWrite(timeoutMs));
+  }
+  claim(mode: DatabaseClaimMode): Promise<DatabaseClaim> {
+    return this.inner.claim(mode);
   }
   translateError(error: unknown): unknown {
     return this.inner.translateError(error);

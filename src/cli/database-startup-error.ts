@@ -35,6 +35,10 @@ export function explainDatabaseFailure(url: string, error: unknown): StartupErro
   const codes = new Set(errorCodes(error));
   const has = (...names: string[]) => names.some((name) => codes.has(name));
   const options = { option: DATABASE_OPTION, cause: error };
+  // Another process owns the database (src/sql/database-claim.ts): its own line names the way out.
+  if (has('DATABASE_CLAIMED')) {
+    return new StartupError(`${shown}: ${causeMessage(error)}`, { cause: error });
+  }
   if (has('ECONNREFUSED')) {
     return new StartupError(`cannot reach the database at ${shown}: connection refused`, options);
   }

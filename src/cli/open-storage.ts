@@ -15,6 +15,7 @@ import { openSqlDriver } from '../sql/open-sql-driver.js';
 import type { SqlDriver } from '../sql/sql-types.js';
 import { openSqlStorage, sqlitePathOf, type SqlStorage } from '../storage/sql/index.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
+import type { DatabaseClaimMode } from '../sql/database-claim.js';
 import type { ServeConfig } from './config/load-config.js';
 import { DATABASE_OPTION, explainDatabaseFailure } from './database-startup-error.js';
 import { causeMessage, StartupError } from './startup-error.js';
@@ -66,11 +67,12 @@ export async function openDriver(
  */
 export async function openDatabase(
   url: string,
-  options: OpenDatabaseOptions & { driver?: SqlDriver } = {},
+  options: OpenDatabaseOptions & { driver?: SqlDriver; claim?: DatabaseClaimMode } = {},
 ): Promise<SqlStorage> {
   const driver = options.driver ?? (await openDriver(url, options));
   try {
-    return await openSqlStorage({ url, driver });
+    // With `claim`, this process's claim on the database (src/sql/database-claim.ts).
+    return await openSqlStorage({ url, driver, claim: options.claim });
   } catch (error) {
     throw explainDatabaseFailure(url, error);
   }
@@ -105,6 +107,8 @@ export interface ServeStorage {
   storage: SyncStorage;
   /** The SQL backend beneath it (the operator's directory of users). */
   database: SqlStorage;
+  /** The cache all processes share (memcached), for what must hold across them (Hawk nonces). */
+  sharedCache?: CacheStore;
 }
 
 export async function openServeStorage(
@@ -113,7 +117,14 @@ export async function openServeStorage(
   driver?: SqlDriver,
   cacheObserver?: CacheObserver,
 ): Promise<ServeStorage> {
-  const database = await openDatabase(config.database, { dataDir: config.dataDir, driver });
+  // An in-process cache is only right where this process owns the data
+  // (issue 13): the database refuses a second owner, and owners and sharers
+  // exclude each other. One claim per process, whoever else shares the driver.
+  const database = await openDatabase(config.database, {
+    dataDir: config.dataDir,
+    driver,
+    claim: config.cache === 'memory' ? 'owner' : 'sharer',
+  });
   if (config.cache === 'none') return { storage: database, database };
   const store: CacheStore =
     config.cache === 'memcached'
@@ -141,7 +152,7 @@ export async function openServeStorage(
       error: (message) => cacheLogger.error(message),
     },
   });
-  return { storage, database };
+  return config.cache === 'memcached' ? { storage, database, sharedCache: store } : { storage, database };
 }
 
 /**
@@ -160,5 +171,5 @@ export async function memcachedWarning(
   const cacheOnly = config.cacheOnlyCollections.length
     ? `; cache-only collections (${config.cacheOnlyCollections.join(',')}) answer 503 until it does`
     : '';
-  return `memcached ${config.memcached.join(',')} does not answer (check --memcached, SYNC_MEMCACHED_SERVERS): serving from the database${cacheOnly}`;
+  return `memcached ${config.memcached.join(',')} does not answer (check --memcached, SYNC_MEMCACHED_SERVERS): serving reads from the database, writes answer 503 until it does (issue 13)${cacheOnly}`;
 }

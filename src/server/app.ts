@@ -13,10 +13,12 @@ import Fastify, {
   type onRequestHookHandler,
   type RouteOptions,
 } from 'fastify';
+import type { CacheStore } from '@syncstorage-ts/memcache';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { nowMs, toWire } from '../storage/timestamps.js';
 import { authHook } from './auth/auth-hook.js';
 import { HawkAuthenticator } from './auth/hawk-authenticator.js';
+import { SharedNonces } from './auth/shared-nonces.js';
 import {
   resolveServerConfig,
   type ServerConfig,
@@ -50,6 +52,12 @@ export interface BuildAppOptions {
   };
   /** Told about every answered request (metrics). */
   observer?: RequestObserver;
+  /**
+   * The cache every server process shares (memcached), for Hawk nonces: a
+   * request replayed on another process is refused too. Default: nonces
+   * are remembered in this process only (right for one process).
+   */
+  sharedCache?: CacheStore;
 }
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
@@ -211,6 +219,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     publicUrl: config.publicUrl,
     pathPrefix: config.pathPrefix,
     clock,
+    ...(options.sharedCache && {
+      sharedNonces: new SharedNonces({
+        store: options.sharedCache,
+        windowSeconds: config.skewSeconds,
+      }),
+    }),
   });
   void app.register(
     async (scope) => {

@@ -77,6 +77,7 @@ export function observeSqlDriver(driver: SqlDriver, observer: SqlObserver): SqlD
     }),
     acquireWrite: async (timeoutMs) =>
       observeLease(await driver.acquireWrite(timeoutMs), 'write', observer),
+    claim: (mode) => driver.claim(mode),
     translateError: (error) => driver.translateError(error),
     close: () => driver.close(),
   };

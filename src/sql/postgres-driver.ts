@@ -6,6 +6,11 @@
  */
 import pg from 'pg';
 import { ConflictError, StorageInputError, StorageUnavailableError } from '../storage/errors.js';
+import {
+  DatabaseClaimedError,
+  type DatabaseClaim,
+  type DatabaseClaimMode,
+} from './database-claim.js';
 import type {
   SqlDialect,
   SqlDriver,
@@ -38,6 +43,14 @@ export const postgresDialect: SqlDialect = Object.freeze({
   bulkRows: 'arrays',
   // Two servers starting at once would race on CREATE TABLE IF NOT EXISTS.
   migrationLock: 'SELECT pg_advisory_xact_lock(7402519043)',
+  // Session locks on one key: an owner excludes every other claim, sharers
+  // only an owner. The two-int4 key form lives apart from the bigint keys
+  // the migrations take (PostgreSQL keeps the forms distinct), so it never
+  // meets them.
+  claimLock: {
+    owner: 'SELECT pg_try_advisory_lock(740251, 13) AS ok',
+    sharer: 'SELECT pg_try_advisory_lock_shared(740251, 13) AS ok',
+  },
 });
 
 const INT8_OID = 20;
@@ -91,9 +104,13 @@ const CONFLICT_CODES = new Set(['55P03', '40P01', '40001']);
 export class PostgresDriver implements SqlDriver {
   readonly dialect = postgresDialect;
   readonly #pool: pg.Pool;
+  /** For the claim's own session (database-claim.ts). */
+  readonly #url: string;
   #closed = false;
+  #claim: DatabaseClaim | undefined;
 
   constructor(options: PostgresDriverOptions) {
+    this.#url = options.url;
     this.#pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
@@ -132,6 +149,38 @@ export class PostgresDriver implements SqlDriver {
     return this.#lease();
   }
 
+  /**
+   * A session advisory lock on a connection of its own, outside the pool:
+   * it lives as long as that session (and the process). If the session
+   * drops (PostgreSQL restarted) the lock is gone; see README "Production".
+   */
+  async claim(mode: DatabaseClaimMode): Promise<DatabaseClaim> {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    if (this.#claim) return this.#claim;
+    const session = new pg.Client({ connectionString: this.#url });
+    session.on('error', () => undefined);
+    try {
+      await session.connect();
+    } catch (error) {
+      throw new StorageUnavailableError('PostgreSQL is unavailable', { cause: error });
+    }
+    const lock = postgresDialect.claimLock;
+    const sql = lock && (mode === 'owner' ? lock.owner : lock.sharer);
+    const granted = sql ? (await session.query<{ ok: boolean }>(sql)).rows[0]?.ok === true : false;
+    if (!granted) {
+      await session.end().catch(() => undefined);
+      throw new DatabaseClaimedError(mode, 'this PostgreSQL database');
+    }
+    this.#claim = {
+      mode,
+      release: async () => {
+        this.#claim = undefined;
+        await session.end().catch(() => undefined);
+      },
+    };
+    return this.#claim;
+  }
+
   translateError(error: unknown): unknown {
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string') return error;
@@ -158,5 +207,6 @@ export class PostgresDriver implements SqlDriver {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+    await this.#claim?.release();
   }
 }

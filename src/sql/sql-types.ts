@@ -5,6 +5,8 @@
  * (kysely's dialect-adapter idea), instead of `if (driver === …)` in queries.
  */
 
+import type { DatabaseClaim, DatabaseClaimMode } from './database-claim.js';
+
 /** What we bind as query parameters (arrays only where the dialect says `bulkRows: 'arrays'`). */
 export type SqlScalar = string | number | null;
 export type SqlValue = SqlScalar | readonly SqlScalar[];
@@ -58,6 +60,23 @@ export interface SqlDialect {
   readonly writableCte: boolean;
   /** Run first in the migration transaction so two servers starting at once take turns. */
   readonly migrationLock: string | null;
+  /**
+   * The database-held lock behind `SqlDriver.claim` (database-claim.ts):
+   * one statement per mode that tries the lock without waiting, on a
+   * session kept open for the claim's life, answering one row `{ ok }`
+   * (true or 1 when granted). `sharer: null` where the database has no
+   * shared named lock: then a sharer only checks that no owner holds it,
+   * by taking and at once releasing the owner's lock (`claimCheckRelease`).
+   * MySQL/MariaDB (its driver is still to come):
+   * `{ owner: "SELECT GET_LOCK('syncstorage-ts.owner', 0) AS ok", sharer: null }`,
+   * `claimCheckRelease: "SELECT RELEASE_LOCK('syncstorage-ts.owner')"`.
+   * null: the driver claims another way (SQLite: a companion file).
+   */
+  readonly claimLock: {
+    readonly owner: string;
+    readonly sharer: string | null;
+    readonly claimCheckRelease?: string;
+  } | null;
 }
 
 /** A database: connections for reads and for writes. */
@@ -76,6 +95,13 @@ export interface SqlDriver {
    * had within `timeoutMs` (SQLite has one write connection).
    */
   acquireWrite(timeoutMs: number): Promise<SqlLease>;
+  /**
+   * Take this process's claim on the database (database-claim.ts), held
+   * until `release` or `close`. Throws `DatabaseClaimedError` when another
+   * process's claim excludes it. Per process: the storage and the token
+   * server of one process share a database without claiming twice.
+   */
+  claim(mode: DatabaseClaimMode): Promise<DatabaseClaim>;
   /** Map a driver error to a storage error (lock timeout → `ConflictError`), or return it. */
   translateError(error: unknown): unknown;
   /**

@@ -35,6 +35,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, StorageUnavailableError } from '../storage/errors.js';
 import { AsyncMutex } from './async-mutex.js';
+import { claimSqliteFile, type DatabaseClaim, type DatabaseClaimMode } from './database-claim.js';
 import type {
   SqlDialect,
   SqlDriver,
@@ -67,6 +68,8 @@ export const sqliteDialect: SqlDialect = Object.freeze({
   bulkRows: 'values',
   // BEGIN IMMEDIATE already excludes other writers.
   migrationLock: null,
+  // A companion file carries the claim (database-claim.ts).
+  claimLock: null,
 });
 
 type Db = Database.Database;
@@ -131,6 +134,7 @@ export class SqliteDriver implements SqlDriver {
   #identity: { dev: number; ino: number } | undefined;
   /** The last write failure the file caused (full disk, read-only, I/O), until a commit succeeds. */
   #fault: { code: string; message: string } | undefined;
+  #claim: DatabaseClaim | undefined;
 
   constructor(options: SqliteDriverOptions) {
     this.#path = options.path;
@@ -260,6 +264,22 @@ export class SqliteDriver implements SqlDriver {
     return new Promise((resolve) => this.#readerWaiters.push(resolve));
   }
 
+  async claim(mode: DatabaseClaimMode): Promise<DatabaseClaim> {
+    if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    // A `:memory:` database is this connection's alone.
+    if (this.#memory) return { mode, release: async () => undefined };
+    if (this.#claim) return this.#claim;
+    const claim = claimSqliteFile(this.#path, mode);
+    this.#claim = {
+      mode,
+      release: async () => {
+        this.#claim = undefined;
+        await claim.release();
+      },
+    };
+    return this.#claim;
+  }
+
   translateError(error: unknown): unknown {
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string') return error;
@@ -293,5 +313,6 @@ export class SqliteDriver implements SqlDriver {
     this.#idleReaders.length = 0;
     for (const reader of this.#allReaders.splice(0)) reader.db.close();
     this.#writer.db.close();
+    await this.#claim?.release();
   }
 }

@@ -36,7 +36,12 @@ describe('heartbeat with memcached down', () => {
       { ...(down.json() as object), version: undefined },
       { status: 'Ok', version: undefined, database: 'Ok', cache: 'Err' },
     );
-    assert.equal((await client.put('/storage/bookmarks/a', { payload: 'x' })).status, 200);
+    // Reads still come from the database; a write that other processes could
+    // not see is refused (issue 13: no dirty mark, no write).
+    assert.equal((await client.get('/info/collections')).status, 200);
+    const put = await client.put('/storage/bookmarks/a', { payload: 'x' });
+    assert.equal(put.status, 503);
+    assert.ok(Number(put.headers['retry-after']) > 0);
     assert.equal((await app.inject({ url: '/__lbheartbeat__' })).statusCode, 200);
   });
 });

@@ -142,19 +142,49 @@ describe('cached layer: failure points of a write', () => {
   });
 });
 
+describe('cached layer: an entry no process can repair', () => {
+  test('a stale metadata entry lives at most entryLifetime from its rebuild, however often it is updated', async () => {
+    const f = await cachedFixture({ entryLifetime: 60 });
+    const user = newUser();
+    await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'v1' }]);
+    await payloads(f, user, 'meta');
+    // What a writer that died after a memcached restart leaves: the database
+    // moved on and the cache's entry says nothing of it.
+    const t2 = await f.db.storage.setItems(user, 'meta', [{ id: 'a', payload: 'v2' }]);
+    assert.notEqual(await f.storage.getCollectionTimestamp(user, 'meta'), t2, 'stale at first');
+    f.clock.advance(30_000);
+    await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]); // updates the entry
+    assert.notEqual(await f.storage.getCollectionTimestamp(user, 'meta'), t2);
+    f.clock.advance(30_000);
+    assert.equal(await f.storage.getCollectionTimestamp(user, 'meta'), t2, 'rebuilt');
+    assert.deepEqual(await payloads(f, user, 'meta'), ['a=v2']);
+    await f.storage.close();
+  });
+});
+
 describe('cached layer: cache unreachable (chaos)', () => {
-  test('cached and uncached collections work from the database, logging once per outage; no stale data after', async () => {
+  test('reads come from the database, writes are refused with nothing written, one log line per outage; no stale data after', async () => {
     const f = await cachedFixture();
     const user = newUser();
-    await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'old' }]);
+    const t0 = await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'old' }]);
     await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'old' }]);
     await payloads(f, user, 'meta');
     f.chaos.down = true;
-    const t1 = await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'new' }]);
-    await f.storage.setItems(user, 'bookmarks', [{ id: 'b', payload: 'new' }]);
-    assert.deepEqual(await payloads(f, user, 'meta'), ['a=new']);
-    assert.deepEqual(await payloads(f, user, 'bookmarks'), ['b=new']);
-    assert.equal(await f.storage.getCollectionTimestamp(user, 'meta'), t1);
+    f.db.calls.length = 0;
+    // Another process could not see a write made without its dirty mark (issue 13).
+    for (const collection of ['meta', 'bookmarks']) {
+      await assert.rejects(
+        f.storage.setItems(user, collection, [{ id: 'x', payload: 'new' }]),
+        StorageUnavailableError,
+      );
+    }
+    await assert.rejects(f.storage.deleteStorage(user), StorageUnavailableError);
+    assert.ok(!f.db.calls.includes('setItems') && !f.db.calls.includes('deleteStorage'));
+    f.db.calls.length = 0;
+    assert.deepEqual(await payloads(f, user, 'meta'), ['a=old']);
+    assert.deepEqual(await payloads(f, user, 'bookmarks'), ['b=old']);
+    assert.ok(f.db.calls.includes('getItems'), 'read from the database');
+    assert.equal(await f.storage.getCollectionTimestamp(user, 'meta'), t0);
     assert.deepEqual(Object.keys(await f.storage.getCollectionTimestamps(user)).sort(), [
       'bookmarks',
       'meta',
@@ -163,6 +193,8 @@ describe('cached layer: cache unreachable (chaos)', () => {
     assert.equal(f.logs.filter((l) => l.level === 'warn').length, 1, JSON.stringify(f.logs));
     // The cache comes back with its old contents (a network cut, not a restart).
     f.chaos.down = false;
+    assert.deepEqual(await payloads(f, user, 'meta'), ['a=old']);
+    const t1 = await f.storage.setItems(user, 'meta', [{ id: 'a', payload: 'new' }]);
     assert.deepEqual(await payloads(f, user, 'meta'), ['a=new']);
     assert.equal(await f.storage.getCollectionTimestamp(user, 'meta'), t1);
     assert.ok(f.logs.some((l) => l.level === 'info' && /reachable again/.test(l.message)));
@@ -175,9 +207,13 @@ describe('cached layer: cache unreachable (chaos)', () => {
     await f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'old' }]);
     await payloads(f, user, 'clients');
     const undo = f.chaos.rule(() => new CacheTimeoutError('chaos: too slow'));
-    await f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'new' }]);
-    assert.deepEqual(await payloads(f, user, 'clients'), ['a=new']);
+    await assert.rejects(
+      f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'new' }]),
+      StorageUnavailableError,
+    );
+    assert.deepEqual(await payloads(f, user, 'clients'), ['a=old']);
     undo();
+    await f.storage.setItems(user, 'clients', [{ id: 'a', payload: 'new' }]);
     // The first cache call after the outage is a lock: taken once, released once.
     await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
       await tx.setItems(user, 'bookmarks', [{ id: 'b', payload: 'b' }]);
@@ -254,11 +290,15 @@ describe('cached layer: real memcached flushed, killed, restarted', () => {
     await f.storage.setItems(user, 'clients', [{ id: 'c', payload: 'v0' }]);
     await f.storage.setItems(user, 'tabs', [{ id: 't', payload: 'x' }]);
     await payloads(f, user, 'clients');
+    const t0 = await f.storage.getCollectionTimestamp(user, 'clients');
     await mc.kill();
     try {
-      const t1 = await f.storage.setItems(user, 'clients', [{ id: 'c', payload: 'v1' }]);
-      assert.deepEqual(await payloads(f, user, 'clients'), ['c=v1']);
-      assert.equal(await f.storage.getCollectionTimestamp(user, 'clients'), t1);
+      await assert.rejects(
+        f.storage.setItems(user, 'clients', [{ id: 'c', payload: 'v1' }]),
+        StorageUnavailableError,
+      );
+      assert.deepEqual(await payloads(f, user, 'clients'), ['c=v0']);
+      assert.equal(await f.storage.getCollectionTimestamp(user, 'clients'), t0);
       await assert.rejects(f.storage.getItems(user, 'tabs'), StorageUnavailableError);
       await assert.rejects(
         f.storage.setItems(user, 'tabs', [{ id: 't', payload: 'y' }]),
@@ -270,7 +310,8 @@ describe('cached layer: real memcached flushed, killed, restarted', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Tabs died with memcached (they live nowhere else); the rest is whole.
-    assert.deepEqual(await payloads(f, user, 'clients'), ['c=v1']);
+    assert.deepEqual(await payloads(f, user, 'clients'), ['c=v0']);
+    await f.storage.setItems(user, 'clients', [{ id: 'c', payload: 'v1' }]);
     await assert.rejects(f.storage.getItems(user, 'tabs'));
     const t2 = await f.storage.setItems(user, 'tabs', [{ id: 't', payload: 'z' }]);
     assert.equal(await f.storage.getStorageTimestamp(user), t2);

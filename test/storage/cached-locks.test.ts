@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheLockExpiredError } from '../../src/storage/cached/index.js';
-import { ConflictError } from '../../src/storage/errors.js';
+import { ConflictError, StorageUnavailableError } from '../../src/storage/errors.js';
 import { CacheTimeoutError } from '@syncstorage-ts/memcache';
 import { cachedFixture, newUser } from './cached-setup.js';
 
@@ -130,11 +130,19 @@ describe('cached layer: cache locks', () => {
     });
     assert.ok(!f.db.calls.includes('withWriteLock'), `${f.db.calls}`);
     f.chaos.down = true;
+    // The lock falls back to the database; a write inside cannot be marked, so it is refused.
     await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
-      await tx.setItems(user, 'bookmarks', [{ id: 'c', payload: 'c' }]);
+      assert.deepEqual((await tx.getItemIds(user, 'bookmarks')).items, ['b']);
+      await assert.rejects(
+        tx.setItems(user, 'bookmarks', [{ id: 'c', payload: 'c' }]),
+        StorageUnavailableError,
+      );
     });
     assert.ok(f.db.calls.includes('withWriteLock'));
     f.chaos.down = false;
+    await f.storage.withWriteLock(user, 'bookmarks', async (tx) => {
+      await tx.setItems(user, 'bookmarks', [{ id: 'c', payload: 'c' }]);
+    });
     assert.deepEqual((await f.storage.getItemIds(user, 'bookmarks', { sort: 'oldest' })).items, [
       'b',
       'c',

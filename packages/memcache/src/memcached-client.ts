@@ -104,6 +104,11 @@ export class MemcachedClient implements CacheStore {
         : undefined;
   }
 
+  /** Whether a dead server's keys go to the next live one (option `failover`). */
+  get failsOver(): boolean {
+    return this.options.failover;
+  }
+
   /** The "host:port" of the server that holds `key` now (after failover, if enabled). */
   serverFor(key: CacheKey): string {
     return this.pick(encodeKey(key)).address;

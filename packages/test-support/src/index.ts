@@ -8,3 +8,5 @@ export { postgresBinDir, startPostgres } from './postgres-server.js';
 export type { PostgresServer } from './postgres-server.js';
 export { nginxBinary, startNginx } from './nginx-server.js';
 export type { NginxServer } from './nginx-server.js';
+export { startTcpProxy } from './tcp-proxy.js';
+export type { TcpProxy } from './tcp-proxy.js';

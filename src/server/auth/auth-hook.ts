@@ -12,7 +12,7 @@ import type {
 } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { HttpError } from '../errors/weave-errors.js';
-import type { HawkAuthenticator } from './hawk-authenticator.js';
+import type { AuthOutcome, HawkAuthenticator } from './hawk-authenticator.js';
 
 const UID = /^\d{1,10}$/;
 
@@ -54,29 +54,43 @@ export function authHook(
       encrypted: Boolean((request.raw.socket as TLSSocket | undefined)?.encrypted),
       allowExpired,
     });
-    if (!outcome.ok) {
-      // Why, in terms an operator can act on: a bad MAC names the host,
-      // port, scheme and path it was checked against (a proxy that does not
-      // pass them, or --trust-proxy / --public-url not set), never the MAC.
-      request.log.info(
-        { reqId: request.id, reason: outcome.reason, ...outcome.checked },
-        outcome.checked
-          ? `authentication refused: bad MAC for ${outcome.checked.scheme}://${outcome.checked.host}:${outcome.checked.port}${outcome.checked.path} (check --public-url, --trust-proxy and the proxy's Host / X-Forwarded-* headers)`
-          : `authentication refused: ${outcome.reason}`,
-      );
-      done(
-        new HttpError('UNAUTHORIZED', outcome.reason, {
-          headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },
-        }),
-      );
+    if (outcome instanceof Promise) {
+      // Shared nonces (memcached): the one asynchronous step.
+      outcome.then((settled) => conclude(request, uid, settled, done), done);
       return;
     }
-    if (outcome.uid !== Number(uid)) {
-      done(new HttpError('FORBIDDEN'));
-      return;
-    }
-    request.syncUid = outcome.uid;
-    request.hawkPayloadHash = outcome.payloadHash ?? null;
-    done();
+    conclude(request, uid, outcome, done);
   };
+}
+
+function conclude(
+  request: FastifyRequest,
+  uid: string,
+  outcome: AuthOutcome,
+  done: HookHandlerDoneFunction,
+): void {
+  if (!outcome.ok) {
+    // Why, in terms an operator can act on: a bad MAC names the host,
+    // port, scheme and path it was checked against (a proxy that does not
+    // pass them, or --trust-proxy / --public-url not set), never the MAC.
+    request.log.info(
+      { reqId: request.id, reason: outcome.reason, ...outcome.checked },
+      outcome.checked
+        ? `authentication refused: bad MAC for ${outcome.checked.scheme}://${outcome.checked.host}:${outcome.checked.port}${outcome.checked.path} (check --public-url, --trust-proxy and the proxy's Host / X-Forwarded-* headers)`
+        : `authentication refused: ${outcome.reason}`,
+    );
+    done(
+      new HttpError('UNAUTHORIZED', outcome.reason, {
+        headers: { 'WWW-Authenticate': outcome.wwwAuthenticate },
+      }),
+    );
+    return;
+  }
+  if (outcome.uid !== Number(uid)) {
+    done(new HttpError('FORBIDDEN'));
+    return;
+  }
+  request.syncUid = outcome.uid;
+  request.hawkPayloadHash = outcome.payloadHash ?? null;
+  done();
 }

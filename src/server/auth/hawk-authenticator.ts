@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { computeMac, macEquals, parseHawkHeader, timestampMac } from './hawk.js';
 import { NonceCache } from './nonce-cache.js';
+import type { SharedNonces } from './shared-nonces.js';
 import { requestOrigin } from './request-origin.js';
 import { deriveHawkKey, InvalidTokenError, signingKey, verifyToken } from './tokenlib.js';
 import type { TokenPayload } from './tokenlib.js';
@@ -24,6 +25,8 @@ export interface AuthenticatorOptions {
    * as routed (a proxy may have stripped the prefix, or not).
    */
   pathPrefix?: string;
+  /** Nonces shared by every process (memcached); checked after the in-process cache. */
+  sharedNonces?: SharedNonces;
   clock: () => number;
 }
 
@@ -87,7 +90,8 @@ export class HawkAuthenticator {
     this.#nonces = new NonceCache({ windowSeconds: options.skewSeconds, clock: options.clock });
   }
 
-  authenticate(request: AuthRequest): AuthOutcome {
+  /** Synchronous unless shared nonces are configured (then the last step asks memcached). */
+  authenticate(request: AuthRequest): AuthOutcome | Promise<AuthOutcome> {
     const header = request.headers.authorization;
     const attrs = parseHawkHeader(header);
     if (!attrs) return refuse(header ? 'malformed Hawk header' : 'no credentials');
@@ -134,10 +138,17 @@ export class HawkAuthenticator {
     // Remembered per (token, ts, nonce) as Hawk says, with the token as a
     // short digest of its id: the window holds every request of the last
     // 2 × skew seconds, so a few dozen bytes each instead of ~200.
-    if (!this.#nonces.checkAndAdd(Number(attrs.ts), `${verified.tag}:${attrs.nonce}`)) {
+    const nonceKey = `${verified.tag}:${attrs.nonce}`;
+    if (!this.#nonces.checkAndAdd(Number(attrs.ts), nonceKey)) {
       return refuse('replayed nonce');
     }
-    return { ok: true, uid: token.uid, token, payloadHash: attrs.hash };
+    const accepted: AuthOutcome = { ok: true, uid: token.uid, token, payloadHash: attrs.hash };
+    const shared = this.#options.sharedNonces;
+    if (!shared) return accepted;
+    // Another process may have seen it (issue 13): asked last, once everything else passed.
+    return shared
+      .checkAndAdd(Number(attrs.ts), nonceKey)
+      .then((fresh) => (fresh ? accepted : refuse('replayed nonce')));
   }
 
   #verified(id: string): VerifiedToken | { reason: string } {

@@ -120,7 +120,7 @@ export class CachedStorage implements SyncStorage {
       locks: this.locks,
       troubled: this.troubled,
     } = this.shared);
-    const { clock, lockTtl } = this.options;
+    const { clock, lockTtl, entryLifetime } = this.options;
     const ctx = this.ctx;
     this.inner = ctx.storage;
     this.metadata = new MetadataStore(
@@ -132,6 +132,7 @@ export class CachedStorage implements SyncStorage {
       },
       clock,
       lockTtl,
+      entryLifetime,
     );
     this.totals = new UserTotals({
       storage: this.inner,
@@ -237,39 +238,37 @@ export class CachedStorage implements SyncStorage {
     if (held?.inCache && held.mode === 'read') {
       throw new LockEscalationError(`cannot write ${collection} inside its read lock`);
     }
-    let mark: DirtyMark | undefined;
-    let cacheFailed = false;
+    let mark: DirtyMark;
     try {
       mark = await this.metadata.markDirty(userId, collection);
     } catch (error) {
       if (!isCacheError(error)) throw error;
-      if (manager.kind === 'cache-only') {
-        throw new StorageUnavailableError(
-          `collection ${collection} is kept only in the cache, which is unavailable`,
-          { cause: error },
-        );
-      }
-      cacheFailed = true;
+      // No dirty mark, no write (issue 13): another process reading this
+      // user's metadata from the cache would not know the database moved on.
+      throw new StorageUnavailableError(
+        manager.kind === 'cache-only'
+          ? `collection ${collection} is kept only in the cache, which is unavailable`
+          : 'the cache is unavailable: a write that other processes could not see is refused',
+        { cause: error },
+      );
     }
     noteWrite(this.ctx, userId, collection);
-    const base = mark && { collectionTs: mark.before, storageTs: mark.storageBefore };
+    const base = { collectionTs: mark.before, storageTs: mark.storageBefore };
     let result: T;
     try {
       result = await op(manager, base);
     } catch (error) {
-      if (mark) {
-        // A storage error means nothing was written: the old values are right.
-        const undone = error instanceof StorageError && !(error instanceof StorageUnavailableError);
-        cacheFailed ||= !(await this.finish(
-          userId,
-          mark,
-          undone ? { kind: 'rollback' } : { kind: 'unknown' },
-        ));
-      }
+      // A storage error means nothing was written: the old values are right.
+      const undone = error instanceof StorageError && !(error instanceof StorageUnavailableError);
+      const cacheFailed = !(await this.finish(
+        userId,
+        mark,
+        undone ? { kind: 'rollback' } : { kind: 'unknown' },
+      ));
       await this.afterWrite(userId, cacheFailed);
       throw error;
     }
-    if (mark) cacheFailed ||= !(await this.finish(userId, mark, outcome(result)));
+    const cacheFailed = !(await this.finish(userId, mark, outcome(result)));
     await this.afterWrite(userId, cacheFailed);
     return result;
   }
@@ -376,12 +375,11 @@ export class CachedStorage implements SyncStorage {
       for (const key of keys) await this.cache.delete(key);
     } catch (error) {
       if (!isCacheError(error)) throw error;
-      if (this.cacheOnly.size > 0) {
-        throw new StorageUnavailableError(
-          'cannot delete the cache-only collections: the cache is unavailable',
-          { cause: error },
-        );
-      }
+      // As for any write: what the cache cannot forget, the database keeps.
+      throw new StorageUnavailableError(
+        'cannot delete the cached entries: the cache is unavailable',
+        { cause: error },
+      );
     }
     await this.inner.deleteStorage(userId);
     // A reader may have rebuilt the metadata from the database in between.

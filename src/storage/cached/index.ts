@@ -14,6 +14,7 @@ export { CachedStorage } from './cached-storage.js';
 export { CacheKeys } from './cache-keys.js';
 export { CacheLockExpiredError } from './cache-lock.js';
 export {
+  DEFAULT_ENTRY_LIFETIME_SECONDS,
   DEFAULT_LOCK_TTL_SECONDS,
   PRODUCTION_DEFAULTS,
   type CachedStorageLogger,

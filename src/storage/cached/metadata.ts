@@ -19,6 +19,12 @@
  *   read the truth from the database writes it back (CAS) once no write is in
  *   flight, or once the dirty mark is older than the lock TTL (its writer is
  *   dead).
+ *
+ * Issue 13: an entry lives at most `entryLifetime` seconds from its rebuild
+ * (`born`), however often it is updated since; then it is rebuilt from the
+ * database. That bounds what no process can see to repair: an entry rebuilt
+ * from the database while a write was in flight, after memcached lost the
+ * writer's dirty mark (a restart), by a writer that then died.
  */
 import { ConflictError } from '../errors.js';
 import type { UserId } from '../sync-storage.js';
@@ -36,6 +42,8 @@ export interface Metadata {
   collections: Record<string, number | null>;
   /** The storage timestamp is at least this (ms): survives deleted collections. */
   floor: number;
+  /** Seconds since the epoch of the rebuild from the database that started this entry. */
+  born: number;
   /** Collection → writes in flight. */
   pending: Record<string, number>;
   /** Collection → seconds when it became dirty. */
@@ -98,6 +106,7 @@ export function isMetadata(value: unknown): value is Metadata {
     num(m.size) &&
     num(m.last_size_recalc) &&
     num(m.floor) &&
+    num(m.born) &&
     (m.modified === null || num(m.modified)) &&
     isRecordOf(m.collections, (v) => v === null || num(v)) &&
     isRecordOf(m.pending, num) &&
@@ -129,10 +138,17 @@ export class MetadataStore {
     private readonly source: MetadataSource,
     private readonly clock: () => number,
     private readonly lockTtl: number,
+    /** Seconds an entry lives from its rebuild before it is rebuilt again. */
+    private readonly entryLifetime: number,
   ) {}
 
   private nowSeconds(): number {
     return Math.floor(this.clock() / 1000);
+  }
+
+  /** Past its lifetime: rebuilt from the database rather than trusted. */
+  private expired(m: Metadata): boolean {
+    return this.nowSeconds() - m.born >= this.entryLifetime;
   }
 
   /**
@@ -142,8 +158,8 @@ export class MetadataStore {
    */
   async read(userId: UserId): Promise<MetadataSnapshot> {
     const hit = await this.cache.gets(this.keys.metadata(userId), isMetadata, { shared: true });
-    if (hit?.value) return { metadata: hit.value, cas: hit.cas };
-    return { metadata: await this.rebuild(userId, hit?.cas), cas: undefined };
+    if (hit?.value && !this.expired(hit.value)) return { metadata: hit.value, cas: hit.cas };
+    return { metadata: await this.rebuild(userId, hit?.cas, hit?.value), cas: undefined };
   }
 
   /**
@@ -151,13 +167,19 @@ export class MetadataStore {
    * metadata meanwhile (`add`, or CAS over an undecodable value): a rebuild
    * that lost the race may be older than what won.
    */
-  private async rebuild(userId: UserId, overCas?: bigint): Promise<Metadata> {
+  private async rebuild(
+    userId: UserId,
+    overCas?: bigint,
+    expired?: Metadata | null,
+  ): Promise<Metadata> {
     const collections = await this.source.collectionTimestamps(userId);
     const storageTs = await this.source.storageTimestamp(userId);
     const floor = Math.max(storageTs, 0, ...Object.values(collections));
     const metadata: Metadata = {
-      size: 0,
-      last_size_recalc: 0,
+      // An entry that only outlived its lifetime keeps its size estimate.
+      size: expired?.size ?? 0,
+      last_size_recalc: expired?.last_size_recalc ?? 0,
+      born: this.nowSeconds(),
       modified: floor,
       collections,
       floor,
@@ -179,8 +201,8 @@ export class MetadataStore {
     const key = this.keys.metadata(userId);
     for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
       const hit = await this.cache.gets(key, isMetadata, { shared: true });
-      if (!hit?.value) {
-        await this.rebuild(userId, hit?.cas);
+      if (!hit?.value || this.expired(hit.value)) {
+        await this.rebuild(userId, hit?.cas, hit?.value);
         continue;
       }
       const m = hit.value;

@@ -1,7 +1,7 @@
 /**
  * Options of the cached layer, validated once and frozen (fastify style).
  */
-import { MAX_RELATIVE_TTL } from '@syncstorage-ts/memcache';
+import { MAX_RELATIVE_TTL, MemcachedClient } from '@syncstorage-ts/memcache';
 import type { CacheStore } from '@syncstorage-ts/memcache';
 import { isValidCollectionName } from '../bso-rules.js';
 import { StorageInputError } from '../errors.js';
@@ -16,6 +16,12 @@ export interface CachedStorageLogger {
 
 /** Seed 000: a cache-level lock expires after five minutes. */
 export const DEFAULT_LOCK_TTL_SECONDS = 300;
+
+/**
+ * A user's metadata entry is rebuilt from the database this long after its
+ * last rebuild (metadata.ts): the most an entry no process can repair lives.
+ */
+export const DEFAULT_ENTRY_LIFETIME_SECONDS = 300;
 
 /**
  * Recommended production settings (seed 000's deployment): `meta` and
@@ -46,6 +52,8 @@ export interface CachedStorageOptions {
   cacheLocks?: boolean;
   /** Seconds a cache lock lives if its holder dies. Default 300. */
   lockTtl?: number;
+  /** Seconds a metadata entry is trusted from its rebuild from the database. Default 300. */
+  entryLifetime?: number;
   /** Where outages and recoveries are reported. Default: silent. */
   logger?: CachedStorageLogger;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
@@ -60,6 +68,7 @@ export interface ResolvedOptions {
   readonly keyPrefix: string;
   readonly cacheLocks: boolean;
   readonly lockTtl: number;
+  readonly entryLifetime: number;
   readonly logger: CachedStorageLogger;
   readonly clock: () => number;
 }
@@ -88,6 +97,19 @@ export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
       `option lockTtl must be an integer 1..${MAX_RELATIVE_TTL}, got ${lockTtl}`,
     );
   }
+  const entryLifetime = options.entryLifetime ?? DEFAULT_ENTRY_LIFETIME_SECONDS;
+  if (!Number.isInteger(entryLifetime) || entryLifetime < 1) {
+    throw new StorageInputError(
+      `option entryLifetime must be a positive integer (seconds), got ${entryLifetime}`,
+    );
+  }
+  // A dead server must be a miss, not a new home (issue 13): two processes
+  // that disagree on which server is alive would hold two copies of a user.
+  if (options.cache instanceof MemcachedClient && options.cache.failsOver) {
+    throw new StorageInputError(
+      'the cache client has failover on: the storage layer needs every key to stay on its server; create it with failover: false',
+    );
+  }
   const keyPrefix = options.keyPrefix ?? '';
   // memcached keys may not hold spaces or control characters.
   const badChar = [...keyPrefix].some(
@@ -106,6 +128,7 @@ export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
     keyPrefix,
     cacheLocks: options.cacheLocks ?? false,
     lockTtl,
+    entryLifetime,
     logger: options.logger ?? silent,
     clock: options.clock ?? Date.now,
   });

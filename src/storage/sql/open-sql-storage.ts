@@ -10,6 +10,7 @@ import { openSqlDriver, type OpenSqlDriverOptions } from '../../sql/open-sql-dri
 import type { SqlDriver } from '../../sql/sql-types.js';
 import { observeSqlDriver, type SqlObserver } from '../../sql/observed-sql-driver.js';
 import { SqlStorage } from './sql-storage.js';
+import type { DatabaseClaimMode } from '../../sql/database-claim.js';
 
 export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
   /** Spread bso / batch_upload_items over N tables by `userid % N` (as an old sharded database). Default 0. */
@@ -23,6 +24,12 @@ export interface OpenSqlStorageOptions extends OpenSqlDriverOptions {
   driver?: SqlDriver;
   /** Told every statement's latency and the connections in use (metrics). */
   observer?: SqlObserver;
+  /**
+   * Take this process's claim on the database before migrating
+   * (src/sql/database-claim.ts): `owner` to cache in process memory,
+   * `sharer` otherwise. Released by `close()`. Default: no claim.
+   */
+  claim?: DatabaseClaimMode;
 }
 
 export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SqlStorage> {
@@ -35,6 +42,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     clock: options.clock,
   });
   try {
+    if (options.claim) await driver.claim(options.claim);
     await storage.migrate();
   } catch (error) {
     await driver.close().catch(() => undefined);
