@@ -152,7 +152,9 @@ export async function openServeStorage(
       error: (message) => cacheLogger.error(message),
     },
   });
-  return config.cache === 'memcached' ? { storage, database, sharedCache: store } : { storage, database };
+  return config.cache === 'memcached'
+    ? { storage, database, sharedCache: store }
+    : { storage, database };
 }
 
 /**

@@ -70,7 +70,12 @@ export function registerServeCommand(program: Command, version: string): void {
       await openDriver(config.database, { dataDir: config.dataDir }),
       metrics,
     );
-    const { storage, database, sharedCache } = await openServeStorage(config, logger, driver, metrics);
+    const { storage, database, sharedCache } = await openServeStorage(
+      config,
+      logger,
+      driver,
+      metrics,
+    );
     opened.database = database;
     let masterSecret = config.masterSecret;
     let createdSecretPath: string | undefined;
@@ -117,7 +122,14 @@ export function registerServeCommand(program: Command, version: string): void {
       warn(cacheWarning);
       logger.warn({ memcached: config.memcached }, cacheWarning);
     }
-    const app = buildApp({ storage, config: serverConfig, logger, tokenserver, observer: metrics, sharedCache });
+    const app = buildApp({
+      storage,
+      config: serverConfig,
+      logger,
+      tokenserver,
+      observer: metrics,
+      sharedCache,
+    });
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (error) {
