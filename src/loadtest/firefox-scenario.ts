@@ -2,6 +2,7 @@
  * One sync of a simulated Firefox client, as Mozilla's syncstorage load
  * test runs it (mozilla-services/syncstorage-loadtest):
  *
+ * 0. with a token server, GET /1.0/sync/1.5 when the token is missing or ending;
  * 1. GET info/configuration and info/collections;
  * 2. 40%: GET meta/global, PUT it when missing;
  * 3. 10%: GET clients?full=1&newer=…; 20%: POST one client record;
@@ -125,6 +126,17 @@ export class FirefoxScenario {
   /** Run one sync; true when every answer was as expected. */
   async run(user: SimulatedUser): Promise<boolean> {
     const { random } = this.options;
+    // Firefox asks the token server first when its token is missing or ending.
+    const token = await user.session.renew();
+    if (token) {
+      this.options.stats.record(
+        'GET token',
+        token.ms,
+        token.failure,
+        user.session.uid || undefined,
+      );
+      if (token.failure !== undefined) return false;
+    }
     if (!(await this.call(user, 'info/configuration', 'GET', '/info/configuration', [200])).ok) {
       return false;
     }

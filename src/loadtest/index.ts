@@ -5,7 +5,24 @@ export {
   resolveLoadOptions,
   type LoadOptions,
   type ResolvedLoadOptions,
+  type TokenserverMode,
 } from './load-options.js';
+export {
+  ListedAccount,
+  loadListedAccounts,
+  loadSigningKey,
+  publicJwkOf,
+  SignedAccount,
+  simulatedFxaUid,
+  type FxaAccount,
+} from './fxa-accounts.js';
+export {
+  MintedCredentials,
+  TokenserverCredentials,
+  type CredentialSource,
+  type SessionCredentials,
+  type TokenRequest,
+} from './session-credentials.js';
 export { formatSummary, summarize, type KindLatency, type LoadSummary } from './load-summary.js';
 export { endProgress, progressReporter, type ProgressOutput } from './progress-line.js';
 export {

@@ -49,7 +49,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerVerdic
   const verdict = emptyVerdict();
   const pageSize = options.pageSize ?? 1000;
   for (const [uid, user] of options.ledger.users) {
-    const session = new SyncSession({
+    const session = SyncSession.minted({
       transport: options.transport,
       masterSecret: options.masterSecret,
       uid,

@@ -2,11 +2,23 @@
  * Options of a load run: one defaults object, validated once, then frozen.
  * Messages name the option (as the CLI flag) to change.
  */
+import type { KeyObject } from 'node:crypto';
+import type { FxaAccount } from './fxa-accounts.js';
+
+/** Clients start at the token server at `url`, with FxA OAuth tokens of one of two kinds. */
+export type TokenserverMode =
+  /** Signed here with this RS256 key, whose public JWK the server is configured with. */
+  | { signingKey: KeyObject; accounts?: undefined }
+  /** Issued by an FxA the server verifies against: one simulated user each. */
+  | { accounts: readonly FxaAccount[]; signingKey?: undefined };
+
 export interface LoadOptions {
-  /** Server origin, e.g. "http://127.0.0.1:8000". Required. */
+  /** Server origin, e.g. "http://127.0.0.1:8000" (the token server's, with `tokenserver`). Required. */
   url: string;
-  /** The master secret the server verifies tokens with. Required. */
-  secret: string;
+  /** The master secret the server verifies tokens with. Required unless `tokenserver`. */
+  secret?: string;
+  /** Get each client's credentials from `GET <url>/1.0/sync/1.5` instead of minting them. */
+  tokenserver?: TokenserverMode;
   /** Simulated users (Firefox profiles). Default 100. */
   users?: number;
   /** Seconds to start new scenarios for. Default 30. */
@@ -25,7 +37,9 @@ export interface LoadOptions {
   errorPauseMs?: number;
 }
 
-export type ResolvedLoadOptions = Readonly<Required<LoadOptions>>;
+export type ResolvedLoadOptions = Readonly<
+  Required<Omit<LoadOptions, 'tokenserver'>> & Pick<LoadOptions, 'tokenserver'>
+>;
 
 export class LoadOptionsError extends Error {
   readonly code = 'LOADTEST_BAD_OPTION';
@@ -57,22 +71,31 @@ export function resolveLoadOptions(options: LoadOptions): ResolvedLoadOptions {
       `expected an http(s) URL, got ${JSON.stringify(options.url)}`,
     );
   }
-  if (typeof options.secret !== 'string' || options.secret === '') {
+  const { tokenserver } = options;
+  if (tokenserver === undefined && (typeof options.secret !== 'string' || options.secret === '')) {
     throw new LoadOptionsError('secret', 'expected the non-empty master secret');
+  }
+  if (tokenserver && !tokenserver.signingKey && !tokenserver.accounts?.length) {
+    throw new LoadOptionsError('tokenserver', 'expected --fxa-key or --fxa-tokens');
   }
   const durationSeconds = options.durationSeconds ?? 30;
   if (!Number.isFinite(durationSeconds) || durationSeconds <= 0) {
     throw new LoadOptionsError('duration', `expected seconds > 0, got ${String(durationSeconds)}`);
   }
   const firstUid = integer('first-uid', options.firstUid, 100_000, 1);
-  const users = integer('users', options.users, 100, 1);
+  const listed = tokenserver?.accounts?.length;
+  const users = integer('users', options.users, listed ?? 100, 1);
+  if (listed !== undefined && users > listed) {
+    throw new LoadOptionsError('users', `only ${listed} FxA tokens are listed (--fxa-tokens)`);
+  }
   // API.md "Paths": uids are 1–10 digits.
   if (firstUid + users - 1 > 9_999_999_999) {
     throw new LoadOptionsError('first-uid', 'uids must stay within 10 digits');
   }
   return Object.freeze({
     url: url.href.replace(/\/+$/, ''),
-    secret: options.secret,
+    secret: options.secret ?? '',
+    tokenserver,
     users,
     durationSeconds,
     concurrency: integer('concurrency', options.concurrency, 20, 1),

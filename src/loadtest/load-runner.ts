@@ -2,14 +2,17 @@
  * Runs simulated Firefox clients against a server for a while: `concurrency`
  * workers, each running scenarios back to back over its share of the users
  * (with fewer users than workers, users are shared like several devices of
- * one account).
+ * one account). Clients sign with tokens minted from the master secret, or
+ * (`tokenserver`) start at the token server, which names their storage node.
  */
 import { FirefoxScenario, SimulatedUser } from './firefox-scenario.js';
+import { SignedAccount, simulatedFxaUid, type FxaAccount } from './fxa-accounts.js';
 import { HttpTransport } from './http-transport.js';
 import { resolveLoadOptions, type LoadOptions, type ResolvedLoadOptions } from './load-options.js';
 import { RandomSource } from './random-source.js';
 import { RecordFactory } from './record-factory.js';
 import { RequestStats } from './request-stats.js';
+import { TokenserverCredentials } from './session-credentials.js';
 import { SyncSession } from './sync-session.js';
 import type { WriteLedger } from './write-ledger.js';
 
@@ -36,11 +39,20 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function runLoad(input: LoadOptions, hooks: RunHooks = {}): Promise<LoadRun> {
   const options = resolveLoadOptions(input);
   const clock = hooks.clock ?? Date.now;
-  const transport = new HttpTransport({
-    baseUrl: options.url,
-    maxSockets: options.concurrency,
-    timeoutMs: options.timeoutMs,
-  });
+  // One kept-alive transport per server URL (token server, storage nodes).
+  const transports = new Map<string, HttpTransport>();
+  const transportFor = (baseUrl: string): HttpTransport => {
+    let transport = transports.get(baseUrl);
+    if (!transport) {
+      transport = new HttpTransport({
+        baseUrl,
+        maxSockets: options.concurrency,
+        timeoutMs: options.timeoutMs,
+      });
+      transports.set(baseUrl, transport);
+    }
+    return transport;
+  };
   const random = new RandomSource(options.seed);
   const stats = new RequestStats(clock);
   const scenario = new FirefoxScenario({
@@ -50,20 +62,31 @@ export async function runLoad(input: LoadOptions, hooks: RunHooks = {}): Promise
     tabs: options.tabs,
     ledger: hooks.ledger,
   });
-  const users: SimulatedUser[] = [];
-  for (let i = 0; i < options.users; i++) {
-    users.push(
-      new SimulatedUser(
-        new SyncSession({
-          transport,
+  const { tokenserver } = options;
+  // Token-server mode: simulated account i is named after firstUid + i (the server allocates uids).
+  const accountOf = (i: number): FxaAccount =>
+    tokenserver?.accounts?.[i] ??
+    new SignedAccount(tokenserver!.signingKey!, simulatedFxaUid(options.firstUid + i), clock);
+  const sessionOf = (i: number): SyncSession =>
+    tokenserver
+      ? new SyncSession({
+          credentials: new TokenserverCredentials({
+            transport: transportFor(options.url),
+            account: accountOf(i),
+            clock,
+          }),
+          transportFor,
+          clock,
+        })
+      : SyncSession.minted({
+          transport: transportFor(options.url),
           masterSecret: options.secret,
           uid: options.firstUid + i,
           tokenSeconds: Math.ceil(options.durationSeconds) + 3600,
           clock,
-        }),
-      ),
-    );
-  }
+        });
+  const users: SimulatedUser[] = [];
+  for (let i = 0; i < options.users; i++) users.push(new SimulatedUser(sessionOf(i)));
 
   const started = clock();
   const deadline = started + options.durationSeconds * 1000;
@@ -98,7 +121,7 @@ export async function runLoad(input: LoadOptions, hooks: RunHooks = {}): Promise
     await Promise.all(Array.from({ length: options.concurrency }, (_, i) => worker(i)));
   } finally {
     if (ticker) clearInterval(ticker);
-    transport.close();
+    for (const transport of transports.values()) transport.close();
   }
   return { options, stats, elapsedSeconds: (clock() - started) / 1000 };
 }

@@ -3,6 +3,7 @@
  * errors are reported per kind.
  */
 export const REQUEST_KINDS = [
+  'GET token',
   'info/configuration',
   'info/collections',
   'GET meta/global',
