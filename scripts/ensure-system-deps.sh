@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests run against real servers and clients from Debian's packages:
 # memcached, PostgreSQL, MariaDB, nginx (reverse-proxy tests), Chromium (the
-# admin page), and python3-pylibmc (libmemcached, for interoperability).
+# admin page), and python3-pylibmc (libmemcached, for interoperability);
+# g++ and make for node-gyp when CI rebuilds better-sqlite3 for Node 24.
 # Install what is missing if we may (root with apt-get); otherwise say
 # exactly what to install. The list lives here only; .ci/run calls this.
 set -euo pipefail
@@ -14,6 +15,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || missing+=(python3-pylibmc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# node-gyp builds better-sqlite3 for a second Node (scripts/test-on-node.sh).
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v make >/dev/null 2>&1 || missing+=(make)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { addTableOptions, configFile } from './command-options.js';
 import { CliConfigError, loadServeConfig } from './config/load-config.js';
 import { purgeReplacedUsers } from '../tokenserver/replaced-purge.js';
+import { purgeProgressPrinter } from './purge-progress.js';
 import { openDatabase, openDriver } from './open-storage.js';
 import { withTokenserverStore } from './open-tokenserver.js';
 
@@ -65,10 +66,7 @@ export function registerPurgeCommand(program: Command): void {
     try {
       const result = await storage.purgeExpiredItems({
         ...options,
-        onProgress: (p) =>
-          process.stdout.write(
-            `purged ${p.bsoRowsPurged} items, ${p.batchesPurged} batches, ${p.batchItemsPurged} batch items so far\n`,
-          ),
+        onProgress: purgeProgressPrinter((line) => process.stdout.write(line)),
       });
       process.stdout.write(
         `done: ${result.bsoRowsPurged} items, ${result.batchesPurged} batches, ` +

@@ -74,7 +74,14 @@ export interface PurgeOptions {
   /** Rows deleted per statement. Default 1000. */
   maxPerLoop?: number;
   /** Called after each statement, for progress output. */
-  onProgress?: (progress: PurgeResult) => void;
+  onProgress?: (progress: PurgeProgress) => void;
+}
+
+/** Progress of a purge: the totals so far, the phase running, and how much of it is left. */
+export interface PurgeProgress extends PurgeResult {
+  phase: 'items' | 'batches' | 'batch items';
+  /** Expired rows of this phase not purged yet (counted when it began); null when unknown. */
+  remaining: number | null;
 }
 
 export interface PurgeResult {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import type { PurgeResult } from '../../src/storage/sync-storage.js';
+import type { PurgeProgress } from '../../src/storage/sync-storage.js';
 import { forEachSqlBackend } from './support/sql-backends.js';
 import { TestClock } from './support/test-clock.js';
 
@@ -18,7 +18,7 @@ forEachSqlBackend('purgeExpiredItems', (open, backend) => {
         await storage.setItems(user, 'history', items(3, 'live', null));
       }
       clock.advance(11_000);
-      const progress: PurgeResult[] = [];
+      const progress: PurgeProgress[] = [];
       const sqlitePath = backend === 'sqlite' ? url.slice('sqlite:'.length) : undefined;
       const result = await storage.purgeExpiredItems({
         maxPerLoop: 64,
@@ -48,6 +48,11 @@ forEachSqlBackend('purgeExpiredItems', (open, backend) => {
       for (let i = 1; i < bsoSteps.length; i++) {
         assert.ok(bsoSteps[i]! - bsoSteps[i - 1]! <= 64, 'at most maxPerLoop rows per statement');
       }
+      // Each step names its phase and what is left of it.
+      const itemSteps = progress.filter((p) => p.phase === 'items');
+      assert.equal(itemSteps[0]!.remaining, 500 - itemSteps[0]!.bsoRowsPurged);
+      assert.equal(itemSteps.at(-1)!.remaining, 0);
+      assert.ok(progress.some((p) => p.phase === 'batch items'));
       const left = await raw.rows<{ n: number }>('SELECT COUNT(*) AS n FROM bso');
       assert.equal(Number(left[0]?.n), 15);
       assert.deepEqual(await storage.getCollectionCounts(3), { history: 3 });

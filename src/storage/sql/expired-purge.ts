@@ -12,7 +12,7 @@
  * statements (`DELETE … WHERE rowid IN (SELECT rowid … LIMIT n)` on SQLite,
  * the same with `ctid` on PostgreSQL).
  */
-import type { PurgeOptions, PurgeResult } from '../sync-storage.js';
+import type { PurgeOptions, PurgeProgress, PurgeResult } from '../sync-storage.js';
 import type { ShardLayout } from './sql-schema.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from '../../sql/sql-types.js';
 import { placeholders } from './find-query.js';
@@ -51,6 +51,25 @@ export async function purgeExpired(context: PurgeContext): Promise<PurgeResult> 
       ? `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${condition} LIMIT ?))`
       : `DELETE FROM ${table} WHERE ${address} IN (SELECT ${address} FROM ${table} WHERE ${condition} LIMIT ?)`;
 
+  // Progress names the phase and what is left of it: its expired rows are
+  // counted once when it begins (an index range count), then counted down.
+  let phase: PurgeProgress['phase'] = 'items';
+  let left = 0;
+  const progress = (purged: number): void => {
+    left = Math.max(0, left - purged);
+    options.onProgress?.({ ...result, phase, remaining: left });
+  };
+  const begin = async (next: PurgeProgress['phase'], counts: Array<[string, SqlValue]>) => {
+    phase = next;
+    left = 0;
+    for (const [sql, param] of counts) {
+      const row = await withLease(driver, 'read', context.lockTimeoutMs, (executor) =>
+        executor.rows(sql, [param]),
+      );
+      left += Number(row[0]?.[0] ?? 0);
+    }
+  };
+
   const loop = async (
     sql: string,
     params: SqlValue[],
@@ -71,25 +90,39 @@ export async function purgeExpired(context: PurgeContext): Promise<PurgeResult> 
         lease.release();
       }
       count(deleted);
-      options.onProgress?.({ ...result });
+      progress(deleted);
       if (deleted < perLoop) return;
     }
   };
 
   const expiredBefore = nowSeconds - grace;
+  await begin(
+    'items',
+    layout.all().map(({ bso }) => [`SELECT COUNT(*) FROM ${bso} WHERE ttl <= ?`, expiredBefore]),
+  );
   for (const { bso } of layout.all()) {
     const complete = await purgeExpiredBsos(context, bso, expiredBefore, perLoop, (rows) => {
       result.bsoRowsPurged += rows;
-      options.onProgress?.({ ...result });
+      progress(rows);
     });
     if (!complete) result.isComplete = false;
   }
   // Batch ids are their creation time in ms.
   const batchesBefore = (nowSeconds - batchLifetimeSeconds - grace) * 1000;
+  await begin('batches', [['SELECT COUNT(*) FROM batch_uploads WHERE batch < ?', batchesBefore]]);
   await loop(
     bounded('batch_uploads', 'batch < ?'),
     [batchesBefore],
     (n) => (result.batchesPurged += n),
+  );
+  await begin(
+    'batch items',
+    layout
+      .all()
+      .map(({ batchItems }) => [
+        `SELECT COUNT(*) FROM ${batchItems} WHERE batch < ?`,
+        batchesBefore,
+      ]),
   );
   for (const { batchItems } of layout.all()) {
     await loop(
