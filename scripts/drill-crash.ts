@@ -1,12 +1,12 @@
 /**
  * Crash drill (`npm run drill:crash`): simulated Firefox clients write to a
  * server that is killed with SIGKILL mid-run (twice) and restarted, on
- * SQLite (the embedded default: file database, in-process cache) and on
- * PostgreSQL. Afterwards every write the clients saw acknowledged must be
+ * SQLite (the embedded default: file database, in-process cache), on
+ * PostgreSQL and on MariaDB. Afterwards every write the clients saw acknowledged must be
  * present with its payload, no unanswered batch or POST may be half
  * applied, and nothing of an uncommitted batch may be visible.
  *
- *   npm run drill:crash                       # both backends
+ *   npm run drill:crash                       # all three backends
  *   npm run drill:crash -- --backend sqlite   # one
  *   npm run drill:crash -- --backend sqlite --sqlite-synchronous NORMAL
  *
@@ -25,7 +25,12 @@ import {
   type LedgerVerdict,
   type LoadSummary,
 } from '../src/loadtest/index.js';
-import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
+import {
+  startMariadb,
+  startPostgres,
+  type MariadbServer,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
 import {
   seconds,
   sleep,
@@ -36,7 +41,7 @@ import {
 
 const { values } = parseArgs({
   options: {
-    backend: { type: 'string', default: 'sqlite,postgres' },
+    backend: { type: 'string', default: 'sqlite,postgres,mariadb' },
     duration: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '10' },
     users: { type: 'string', default: '40' },
@@ -172,6 +177,7 @@ function report(r: CrashResult): string {
 
 const results: CrashResult[] = [];
 let postgres: PostgresServer | undefined;
+let mariadb: MariadbServer | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'drill-crash-'));
 try {
   for (const backend of values.backend.split(',')) {
@@ -181,8 +187,11 @@ try {
     } else if (backend === 'postgres') {
       postgres ??= await startPostgres();
       database = await postgres.createDatabase('drill_crash');
+    } else if (backend === 'mariadb') {
+      mariadb ??= await startMariadb();
+      database = await mariadb.createDatabase('drill_crash');
     } else {
-      throw new Error(`unknown backend ${backend}: sqlite or postgres`);
+      throw new Error(`unknown backend ${backend}: sqlite, postgres or mariadb`);
     }
     const result = await drill(backend, database);
     results.push(result);
@@ -190,6 +199,7 @@ try {
   }
 } finally {
   await postgres?.stop();
+  await mariadb?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 const failed = results.filter((r) => !r.pass).map((r) => r.backend);

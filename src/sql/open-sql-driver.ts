@@ -5,19 +5,20 @@
  * - `sqlite:<path>` (also `sqlite:///abs/path`), parent folder created;
  *   `sqlite::memory:` for a private in-memory database.
  * - `postgres://…` / `postgresql://…`.
+ * - `mysql://…` / `mariadb://…` (MySQL 8, MariaDB 10.6+).
  */
 import { StorageInputError } from '../storage/errors.js';
 import { SqliteDriver, type SqliteDriverOptions } from './sqlite-driver.js';
 import type { SqlDriver } from './sql-types.js';
 
 export interface OpenSqlDriverOptions {
-  /** `sqlite:./data/syncstorage.db`, `sqlite::memory:`, `postgres://…`. */
+  /** `sqlite:./data/syncstorage.db`, `sqlite::memory:`, `postgres://…`, `mysql://…`. */
   url: string;
   /** Wait for a write connection (or a row lock) before `ConflictError`. Default 5000 ms. */
   lockTimeoutMs?: number;
   /** SQLite tuning (`synchronous` defaults to FULL; see sqlite-driver.ts). */
   sqlite?: Omit<SqliteDriverOptions, 'path'>;
-  /** PostgreSQL pool size. Default 10. */
+  /** PostgreSQL / MySQL pool size. Default 10. */
   maxConnections?: number;
 }
 
@@ -45,11 +46,14 @@ export async function openSqlDriver(options: OpenSqlDriverOptions): Promise<SqlD
     });
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
-    throw new StorageInputError(
-      'mysql:// databases are not supported yet; use sqlite:<path> or postgres://…',
-    );
+    const { MysqlDriver } = await import('./mysql-driver.js');
+    return new MysqlDriver({
+      url,
+      maxConnections: options.maxConnections,
+      lockTimeoutMs: options.lockTimeoutMs,
+    });
   }
   throw new StorageInputError(
-    'unsupported database url: expected sqlite:<path>, sqlite::memory: or postgres://…',
+    'unsupported database url: expected sqlite:<path>, sqlite::memory:, postgres://… or mysql://…',
   );
 }

@@ -5,6 +5,7 @@
  * `translateError` maps to `ConflictError`.
  */
 import pg from 'pg';
+import { standardSqlSyntax } from './standard-sql-syntax.js';
 import { ConflictError, StorageInputError, StorageUnavailableError } from '../storage/errors.js';
 import {
   DatabaseClaimedError,
@@ -37,7 +38,6 @@ export const postgresDialect: SqlDialect = Object.freeze({
   beginRead: 'BEGIN',
   forShare: 'FOR SHARE',
   forUpdate: 'FOR UPDATE',
-  rowAddress: 'ctid',
   readNeedsSnapshotQuery: false,
   writableCte: true,
   bulkRows: 'arrays',
@@ -51,6 +51,9 @@ export const postgresDialect: SqlDialect = Object.freeze({
     owner: 'SELECT pg_try_advisory_lock(740251, 13) AS ok',
     sharer: 'SELECT pg_try_advisory_lock_shared(740251, 13) AS ok',
   },
+  ...standardSqlSyntax,
+  boundedDelete: (table: string, condition: string) =>
+    `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${condition} LIMIT ?))`,
 });
 
 const INT8_OID = 20;

@@ -35,7 +35,7 @@ export interface SqlLease {
   release(discard?: boolean): void;
 }
 
-export type SqlDialectName = 'sqlite' | 'postgres';
+export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
 
 export interface SqlDialect {
   readonly name: SqlDialectName;
@@ -43,11 +43,13 @@ export interface SqlDialect {
   readonly beginWrite: string;
   /** Statement that opens a read transaction. */
   readonly beginRead: string;
-  /** `FOR SHARE` / `FOR UPDATE` suffixes; empty where the database locks whole files. */
+  /**
+   * Shared / exclusive row-lock suffixes of a SELECT; empty where the
+   * database locks whole files. MySQL's shared lock is `LOCK IN SHARE MODE`:
+   * MariaDB has no `FOR SHARE` (syncstorage-rs #1753), MySQL 8 keeps both.
+   */
   readonly forShare: string;
   readonly forUpdate: string;
-  /** Physical row address column used for bounded deletes (`rowid`, `ctid`). */
-  readonly rowAddress: string;
   /** Whether a read transaction must run a first statement to pin its snapshot (SQLite WAL). */
   readonly readNeedsSnapshotQuery: boolean;
   /**
@@ -67,9 +69,8 @@ export interface SqlDialect {
    * (true or 1 when granted). `sharer: null` where the database has no
    * shared named lock: then a sharer only checks that no owner holds it,
    * by taking and at once releasing the owner's lock (`claimCheckRelease`).
-   * MySQL/MariaDB (its driver is still to come):
-   * `{ owner: "SELECT GET_LOCK('syncstorage-ts.owner', 0) AS ok", sharer: null }`,
-   * `claimCheckRelease: "SELECT RELEASE_LOCK('syncstorage-ts.owner')"`.
+   * MySQL/MariaDB: `GET_LOCK(…, 0)` on a name per database, no sharer
+   * (mysql-driver.ts).
    * null: the driver claims another way (SQLite: a companion file).
    */
   readonly claimLock: {
@@ -77,6 +78,48 @@ export interface SqlDialect {
     readonly sharer: string | null;
     readonly claimCheckRelease?: string;
   } | null;
+  /** Run after the migration (MySQL's GET_LOCK is held by the connection, not the transaction). */
+  readonly migrationUnlock: string | null;
+  /**
+   * The tail of an `INSERT` that leaves a row with the same key (any unique
+   * key) as it is and counts it as 0 rows changed. `keyColumn` is one column
+   * of the key (MySQL has no DO NOTHING: it assigns the column to itself).
+   */
+  ignoreDuplicate(keyColumn: string): string;
+  /**
+   * The tail of an `INSERT` that, on a duplicate of `keyColumns` (comma
+   * list), runs `assignments` on the existing row. In MySQL the assignments
+   * run left to right and later ones see the earlier ones' new values, so a
+   * column the others read (`ttl`) must be assigned last.
+   */
+  upsert(keyColumns: string, assignments: string): string;
+  /** In an upsert's assignments: the value the INSERT proposed for `column`. */
+  inserted(column: string): string;
+  /**
+   * `UPDATE target SET … FROM source WHERE …` (PostgreSQL, SQLite) or MySQL's
+   * multi-table `UPDATE target, source SET target.col = … WHERE …`; the
+   * parameters of `assignments` come before those of `where` in both.
+   */
+  updateJoined(
+    target: string,
+    source: string,
+    assignments: ReadonlyArray<readonly [column: string, value: string]>,
+    where: string,
+  ): string;
+  /** The type of `CAST(? AS …)` to a 64-bit integer (`BIGINT`; MySQL: `SIGNED`). */
+  readonly bigintCast: string;
+  /** The type of `CAST(? AS …)` to a 32-bit integer (`INTEGER`; MySQL: `SIGNED`). */
+  readonly intCast: string;
+  /** A descending order with NULLs after every value (MySQL sorts them so already, and has no `NULLS LAST`). */
+  descNullsLast(column: string): string;
+  /**
+   * MySQL has no `INSERT … RETURNING` (MariaDB has, MySQL 8 not): the query
+   * that reads the id the connection's last INSERT generated. Null where
+   * RETURNING works (`insertReturningId`).
+   */
+  readonly lastInsertId: string | null;
+  /** A DELETE of at most `LIMIT ?` rows of `table` matching `condition` (found through an index). */
+  boundedDelete(table: string, condition: string): string;
 }
 
 /** A database: connections for reads and for writes. */

@@ -36,6 +36,7 @@ import Database from 'better-sqlite3';
 import { ConflictError, StorageUnavailableError } from '../storage/errors.js';
 import { AsyncMutex } from './async-mutex.js';
 import { claimSqliteFile, type DatabaseClaim, type DatabaseClaimMode } from './database-claim.js';
+import { standardSqlSyntax } from './standard-sql-syntax.js';
 import type {
   SqlDialect,
   SqlDriver,
@@ -62,7 +63,6 @@ export const sqliteDialect: SqlDialect = Object.freeze({
   beginRead: 'BEGIN DEFERRED',
   forShare: '',
   forUpdate: '',
-  rowAddress: 'rowid',
   readNeedsSnapshotQuery: true,
   writableCte: false,
   bulkRows: 'values',
@@ -70,6 +70,9 @@ export const sqliteDialect: SqlDialect = Object.freeze({
   migrationLock: null,
   // A companion file carries the claim (database-claim.ts).
   claimLock: null,
+  ...standardSqlSyntax,
+  boundedDelete: (table: string, condition: string) =>
+    `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${condition} LIMIT ?)`,
 });
 
 type Db = Database.Database;

@@ -8,11 +8,14 @@
  * syncstorage-rs tokenserver database opens as it is and gains nothing but
  * the `sync-1.5` service row when that is missing.
  *
- * One entry per SQL dialect. The MySQL/MariaDB entry is added with that
- * driver (issue 16): `Record<SqlDialectName, …>` makes the compiler ask for it
- * as soon as `'mysql'` joins `SqlDialectName`.
+ * One entry per SQL dialect (`Record<SqlDialectName, …>`: a new dialect
+ * must bring its own). MySQL/MariaDB: the tables as syncstorage-rs's
+ * tokenserver-mysql migrations leave them (init, then add_indexes,
+ * remove_foreign_key_constraints, remove_node_defaults,
+ * remove_nodes_service_key; its dump `tokenserver_rs.sql`).
  */
-import type { SqlDialectName, SqlExecutor } from '../sql/sql-types.js';
+import { insertReturningId } from '../sql/insert-returning-id.js';
+import type { SqlDialect, SqlDialectName, SqlExecutor } from '../sql/sql-types.js';
 
 /** The one service Firefox uses (syncstorage-rs `SYNC_SERVICE_NAME`). */
 export const SYNC_SERVICE = 'sync-1.5';
@@ -23,7 +26,11 @@ export interface TokenserverDialectSql {
   readonly tables: readonly string[];
   /** Run first in the migration transaction (two servers starting at once take turns). */
   readonly migrationLock: string | null;
+  /** Run at the end (MySQL's GET_LOCK belongs to the connection, not the transaction). */
+  readonly migrationUnlock?: string;
 }
+
+const MYSQL_LOCK = "'syncstorage-ts.tokenserver-migrate'";
 
 export const TOKENSERVER_SQL: Readonly<Record<SqlDialectName, TokenserverDialectSql>> = {
   // tokenserver-sqlite/migrations/2026-09-18-000000_init/up.sql. The ids are
@@ -100,6 +107,48 @@ export const TOKENSERVER_SQL: Readonly<Record<SqlDialectName, TokenserverDialect
     // Its own key: the storage schema's migration uses another one.
     migrationLock: 'SELECT pg_advisory_xact_lock(7402519044)',
   },
+  // tokenserver-mysql/migrations, applied in order: the indexes inline (MySQL
+  // 8 has no CREATE INDEX IF NOT EXISTS), no foreign keys, no defaults.
+  mysql: {
+    tables: [
+      `CREATE TABLE IF NOT EXISTS services (
+  id INT NOT NULL AUTO_INCREMENT,
+  service VARCHAR(30) DEFAULT NULL,
+  pattern VARCHAR(128) DEFAULT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY service (service)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      `CREATE TABLE IF NOT EXISTS nodes (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  service INT NOT NULL,
+  node VARCHAR(64) NOT NULL,
+  available INT NOT NULL,
+  current_load INT NOT NULL,
+  capacity INT NOT NULL,
+  downed INT NOT NULL,
+  backoff INT NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY unique_idx (service, node)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      `CREATE TABLE IF NOT EXISTS users (
+  uid BIGINT NOT NULL AUTO_INCREMENT,
+  service INT NOT NULL,
+  email VARCHAR(255) NOT NULL,
+  generation BIGINT NOT NULL,
+  client_state VARCHAR(32) NOT NULL,
+  created_at BIGINT NOT NULL,
+  replaced_at BIGINT DEFAULT NULL,
+  nodeid BIGINT NOT NULL,
+  keys_changed_at BIGINT DEFAULT NULL,
+  PRIMARY KEY (uid),
+  KEY lookup_idx (email, service, created_at),
+  KEY replaced_at_idx (service, replaced_at),
+  KEY node_idx (nodeid)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    ],
+    migrationLock: `SELECT GET_LOCK(${MYSQL_LOCK}, 60)`,
+    migrationUnlock: `SELECT RELEASE_LOCK(${MYSQL_LOCK})`,
+  },
 };
 
 /**
@@ -109,18 +158,25 @@ export const TOKENSERVER_SQL: Readonly<Record<SqlDialectName, TokenserverDialect
  */
 export async function migrateTokenserverSchema(
   executor: SqlExecutor,
-  dialect: SqlDialectName,
+  dialect: SqlDialect,
 ): Promise<number> {
-  const sql = TOKENSERVER_SQL[dialect];
+  const sql = TOKENSERVER_SQL[dialect.name];
   if (sql.migrationLock) await executor.run(sql.migrationLock);
-  for (const statement of sql.tables) await executor.run(statement);
-  const existing = await executor.get<{ id: number }>('SELECT id FROM services WHERE service = ?', [
-    SYNC_SERVICE,
-  ]);
-  if (existing) return Number(existing.id);
-  const inserted = await executor.get<{ id: number }>(
-    'INSERT INTO services (service, pattern) VALUES (?, ?) RETURNING id',
-    [SYNC_SERVICE, SYNC_SERVICE_PATTERN],
-  );
-  return Number(inserted?.id);
+  try {
+    for (const statement of sql.tables) await executor.run(statement);
+    const existing = await executor.get<{ id: number }>(
+      'SELECT id FROM services WHERE service = ?',
+      [SYNC_SERVICE],
+    );
+    if (existing) return Number(existing.id);
+    return await insertReturningId(
+      executor,
+      dialect,
+      'INSERT INTO services (service, pattern) VALUES (?, ?)',
+      [SYNC_SERVICE, SYNC_SERVICE_PATTERN],
+      'id',
+    );
+  } finally {
+    if (sql.migrationUnlock) await executor.run(sql.migrationUnlock);
+  }
 }

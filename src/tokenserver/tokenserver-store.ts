@@ -14,6 +14,7 @@
  */
 import type { SqlDriver, SqlExecutor, SqlValue } from '../sql/sql-types.js';
 import { inWriteTransaction, onReadConnection } from '../sql/sql-transaction.js';
+import { insertReturningId } from '../sql/insert-returning-id.js';
 import { assignNode } from './node-assignment.js';
 import { tokenserverErrors } from './tokenserver-errors.js';
 import { migrateTokenserverSchema } from './tokenserver-schema.js';
@@ -123,7 +124,7 @@ export class TokenserverStore {
   /** Create the tables if missing. Call once before use. */
   async migrate(): Promise<void> {
     this.#serviceId = await inWriteTransaction(this.#driver, 60_000, (executor) =>
-      migrateTokenserverSchema(executor, this.#driver.dialect.name),
+      migrateTokenserverSchema(executor, this.#driver.dialect),
     );
   }
 
@@ -243,10 +244,12 @@ export class TokenserverStore {
     nodeId: number,
     createdAt: number,
   ): Promise<number> {
-    const row = await executor.get<{ uid: number }>(
+    return insertReturningId(
+      executor,
+      this.#driver.dialect,
       `INSERT INTO users (service, email, generation, client_state, created_at, nodeid,
          keys_changed_at, replaced_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL) RETURNING uid`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
       [
         this.serviceId,
         claims.email,
@@ -256,8 +259,8 @@ export class TokenserverStore {
         nodeId,
         claims.keysChangedAt,
       ],
+      'uid',
     );
-    return Number(row?.uid);
   }
 
   /**
@@ -393,7 +396,7 @@ export class TokenserverStore {
     return this.#write(async (executor) => {
       const inserted = await executor.run(
         `INSERT INTO nodes (service, node, available, current_load, capacity, downed, backoff)
-         VALUES (?, ?, 1, 0, ?, 0, 0) ON CONFLICT (service, node) DO NOTHING`,
+         VALUES (?, ?, 1, 0, ?, 0, 0) ${this.#driver.dialect.ignoreDuplicate('service')}`,
         [this.serviceId, node, capacity],
       );
       if (inserted === 0 && updateCapacity) {

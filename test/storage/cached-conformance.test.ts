@@ -2,7 +2,8 @@
  * The whole SyncStorage conformance suite on the cached layer, with the
  * production collection setup (`meta`, `clients` cached, `tabs` cache-only):
  * over SQLite and over PostgreSQL (narrowed by STORAGE_BACKENDS), each with
- * a real memcached and with the in-process MemoryStore.
+ * a real memcached and with the in-process MemoryStore, and over MariaDB with
+ * memcached.
  */
 import { after, before, describe } from 'node:test';
 import { MemcachedClient } from '@syncstorage-ts/memcache';
@@ -10,6 +11,7 @@ import { MemoryStore } from '@syncstorage-ts/memcache';
 import { createCachedStorage, PRODUCTION_DEFAULTS } from '../../src/storage/cached/index.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
 import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
+import { startMariadb, type MariadbServer } from '@syncstorage-ts/test-support';
 import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { registerSyncStorageConformance } from './conformance.js';
 import { skipUnless } from './support/storage-backends.js';
@@ -83,6 +85,26 @@ describe('cached layer over PostgreSQL', skipUnless('postgres'), () => {
   );
   register(
     'postgres',
+    () => url,
+    'memcached',
+    () => mc,
+  );
+});
+
+describe('cached layer over MariaDB', skipUnless('mariadb'), () => {
+  let mc: MemcachedServer | undefined;
+  let db: MariadbServer | undefined;
+  let url = '';
+  before(async () => {
+    [mc, db] = await Promise.all([startMemcached(), startMariadb()]);
+    url = await db.createDatabase('cached_conformance');
+  });
+  after(async () => {
+    await mc?.stop();
+    await db?.stop();
+  });
+  register(
+    'mariadb',
     () => url,
     'memcached',
     () => mc,

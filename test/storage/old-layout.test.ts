@@ -11,14 +11,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
-import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
-import { rawPostgres, rawSqlite, type RawDatabase } from './support/raw-database.js';
+import {
+  startMariadb,
+  startPostgres,
+  type MariadbServer,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
+import { rawMysql, rawPostgres, rawSqlite, type RawDatabase } from './support/raw-database.js';
 import { skipUnless } from './support/storage-backends.js';
 
 const MAX_TTL = 2100000000;
 
-function oldServerDdl(kind: 'sqlite' | 'postgres'): string[] {
-  const serial = kind === 'postgres' ? 'SERIAL' : 'INTEGER';
+function oldServerDdl(kind: RawDatabase['kind']): string[] {
+  const serial =
+    kind === 'postgres' ? 'SERIAL' : kind === 'mysql' ? 'INTEGER AUTO_INCREMENT' : 'INTEGER';
   return [
     `CREATE TABLE collections (collectionid ${serial} NOT NULL, name VARCHAR(32) NOT NULL,
        PRIMARY KEY (collectionid), UNIQUE (name))`,
@@ -167,6 +173,25 @@ describe('a database written by the old Python server (PostgreSQL)', skipUnless(
   test('opens as it is and reads and writes the same rows', async () => {
     const url = await server.createDatabase('old_layout');
     const raw = await rawPostgres(url);
+    try {
+      await fillAsOldServer(raw);
+      await checkOpensAsIs(url, raw);
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
+describe('a database written by the old Python server (MariaDB)', skipUnless('mariadb'), () => {
+  let server: MariadbServer;
+  before(async () => {
+    server = await startMariadb();
+  });
+  after(() => server?.stop());
+
+  test('opens as it is and reads and writes the same rows', async () => {
+    const url = await server.createDatabase('old_layout');
+    const raw = await rawMysql(url);
     try {
       await fillAsOldServer(raw);
       await checkOpensAsIs(url, raw);

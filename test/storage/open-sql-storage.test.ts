@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StorageInputError } from '../../src/storage/errors.js';
+import { freePort } from '@syncstorage-ts/test-support';
+import { StorageInputError, StorageUnavailableError } from '../../src/storage/errors.js';
 import { openSqlStorage, sqlitePathOf } from '../../src/storage/sql/index.js';
 
 let dir = '';
@@ -38,11 +39,12 @@ test('a sqlite file in a folder that does not exist yet is created, in WAL mode'
   }
 });
 
-test('mysql and unknown schemes are refused with a clear message', async () => {
+test('a mysql:// server that is not there is unavailable; unknown schemes are refused', async () => {
+  const port = await freePort();
   await assert.rejects(
-    openSqlStorage({ url: 'mysql://u:p@localhost/sync' }),
+    openSqlStorage({ url: `mysql://u:p@127.0.0.1:${port}/sync` }),
     (error: unknown) =>
-      error instanceof StorageInputError && /not supported yet/.test(error.message),
+      error instanceof StorageUnavailableError && /MySQL is unavailable/.test(error.message),
   );
   await assert.rejects(openSqlStorage({ url: 'redis://x' }), StorageInputError);
   await assert.rejects(openSqlStorage({ url: 'no scheme' }), StorageInputError);

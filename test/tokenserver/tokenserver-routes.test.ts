@@ -1,10 +1,15 @@
-// GET /1.0/sync/1.5 end to end on SQLite and PostgreSQL: a fake FxA token →
+// GET /1.0/sync/1.5 end to end on SQLite, PostgreSQL and MariaDB: a fake FxA token →
 // the token server → a Hawk-signed storage request with the token it gave,
 // every rule and error over HTTP, and rows changed by another connection
 // while the server runs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
+import {
+  startMariadb,
+  startPostgres,
+  type MariadbServer,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
 import { verifyToken, signingKey } from '../../src/server/auth/tokenlib.js';
 import { SyncClient, injectTransport } from '../support/sync-client.js';
 import { backendEnabled } from '../storage/support/storage-backends.js';
@@ -19,18 +24,23 @@ import {
   type TokenHarness,
 } from './support/tokenserver-harness.js';
 
-const BACKENDS = (['sqlite', 'postgres'] as const).filter((b) => backendEnabled(b));
+const BACKENDS = (['sqlite', 'postgres', 'mariadb'] as const).filter((b) => backendEnabled(b));
 const GEN = 1_700_000_000_000;
 
 let fxa: FakeFxa;
 let postgres: PostgresServer | undefined;
+let mariadb: MariadbServer | undefined;
 before(async () => {
   fxa = await FakeFxa.start();
-  if (BACKENDS.includes('postgres')) postgres = await startPostgres();
+  [postgres, mariadb] = await Promise.all([
+    BACKENDS.includes('postgres') ? startPostgres() : undefined,
+    BACKENDS.includes('mariadb') ? startMariadb() : undefined,
+  ]);
 });
 after(async () => {
   await fxa?.stop();
   await postgres?.stop();
+  await mariadb?.stop();
 });
 
 function errorOf(body: Record<string, unknown>) {
@@ -44,7 +54,7 @@ for (const backend of BACKENDS) {
   describe(`token server (${backend})`, () => {
     let h: TokenHarness;
     before(async () => {
-      h = await createTokenHarness({ backend: backend as Backend, fxa, postgres });
+      h = await createTokenHarness({ backend: backend as Backend, fxa, postgres, mariadb });
     });
     after(() => h?.close());
 

@@ -1,4 +1,4 @@
-/** Real servers for tests (memcached, PostgreSQL, nginx) on free loopback ports, and the helpers around them. */
+/** Real servers for tests (memcached, PostgreSQL, MariaDB, nginx) on free loopback ports, and the helpers around them. */
 export { killWithTestProcess } from './child-cleanup.js';
 export { freePort, waitForPort } from './free-port.js';
 export { fuzzRuns } from './fuzz-runs.js';
@@ -10,3 +10,5 @@ export { nginxBinary, startNginx } from './nginx-server.js';
 export type { NginxServer } from './nginx-server.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';
+export { mariadbBinaries, startMariadb } from './mariadb-server.js';
+export type { MariadbServer } from './mariadb-server.js';

@@ -5,7 +5,7 @@
  */
 import { payloadByteLength } from '../checked-bso.js';
 import { MAX_TTL } from './sql-schema.js';
-import type { SqlValue } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlValue } from '../../sql/sql-types.js';
 import type { BsoInput } from '../sync-storage.js';
 import type { Statement } from './bso-upsert.js';
 
@@ -23,7 +23,9 @@ export function batchItemUpserts(
   batch: number,
   userId: number,
   items: readonly BsoInput[],
+  dialect: SqlDialect,
 ): Statement[] {
+  const fresh = dialect.inserted;
   const groups = new Map<string, BsoInput[]>();
   for (const item of items) {
     const shape = `${item.payload !== undefined}${item.sortindex != null}${item.ttl !== undefined}`;
@@ -36,11 +38,13 @@ export function batchItemUpserts(
     const first = group[0]!;
     const updates: string[] = [];
     if (first.payload !== undefined) {
-      updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
+      updates.push(`payload = ${fresh('payload')}`, `payload_size = ${fresh('payload_size')}`);
     }
-    if (first.sortindex != null) updates.push('sortindex = excluded.sortindex');
-    if (first.ttl !== undefined) updates.push('ttl_offset = excluded.ttl_offset');
-    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    if (first.sortindex != null) updates.push(`sortindex = ${fresh('sortindex')}`);
+    if (first.ttl !== undefined) updates.push(`ttl_offset = ${fresh('ttl_offset')}`);
+    const conflict = updates.length
+      ? dialect.upsert('batch, userid, id', updates.join(', '))
+      : dialect.ignoreDuplicate('batch');
     for (let start = 0; start < group.length; start += ROWS_PER_STATEMENT) {
       const chunk = group.slice(start, start + ROWS_PER_STATEMENT);
       const params: SqlValue[] = [];
@@ -59,7 +63,7 @@ export function batchItemUpserts(
         sql:
           `INSERT INTO ${table} (batch, userid, id, sortindex, payload, payload_size, ttl_offset) VALUES ` +
           chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ') +
-          ` ON CONFLICT (batch, userid, id) ${conflict}`,
+          ` ${conflict}`,
         params,
       });
     }
@@ -75,35 +79,55 @@ export interface BatchApplyInput {
   batch: number;
   /** The commit's timestamp, ms. */
   timestamp: number;
+  dialect: SqlDialect;
 }
 
 /**
- * Apply a batch: drop expired rows it names (so they do not lend old fields),
+ * The ids of expired rows a batch names: they count as absent, so the apply
+ * must delete them first (else they lend the batch their old fields). Read
+ * without locks and deleted by primary key: a locking `DELETE … AND ttl <= ?`
+ * ran through the ttl index over other users' expired rows on MySQL, into
+ * deadlocks with their deletes (drill:crash).
+ */
+export function batchExpiredTargets(input: BatchApplyInput): Statement {
+  const { bso, batchItems, userId, collectionId, batch, timestamp } = input;
+  return {
+    sql: `SELECT x.id FROM ${batchItems} AS b JOIN ${bso} AS x
+            ON x.userid = ? AND x.collection = ? AND x.id = b.id
+          WHERE b.batch = ? AND b.userid = ? AND x.ttl <= ?`,
+    params: [userId, collectionId, batch, userId, Math.floor(timestamp / 1000)],
+  };
+}
+
+/**
+ * Apply a batch whose expired targets are gone (`batchExpiredTargets`):
  * update existing items with only the fields the batch sent, insert the rest.
  * A ttl counts from the commit; "never" and huge offsets cap at MAX_TTL.
  */
 export function batchApplyStatements(input: BatchApplyInput): Statement[] {
-  const { bso, batchItems, userId, collectionId, batch, timestamp } = input;
+  const { bso, batchItems, userId, collectionId, batch, timestamp, dialect } = input;
   const now = Math.floor(timestamp / 1000);
+  const int64 = dialect.bigintCast;
   const expiry = (keep: string) => `CASE WHEN b.ttl_offset IS NULL THEN ${keep}
-      WHEN CAST(? AS BIGINT) + b.ttl_offset > ${MAX_TTL} THEN ${MAX_TTL}
-      ELSE CAST(? AS BIGINT) + b.ttl_offset END`;
+      WHEN CAST(? AS ${int64}) + b.ttl_offset > ${MAX_TTL} THEN ${MAX_TTL}
+      ELSE CAST(? AS ${int64}) + b.ttl_offset END`;
   return [
     {
-      sql: `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND ttl <= ? AND id IN
-              (SELECT id FROM ${batchItems} WHERE batch = ? AND userid = ?)`,
-      params: [userId, collectionId, now, batch, userId],
-    },
-    {
-      sql: `UPDATE ${bso} SET
-              sortindex = COALESCE(b.sortindex, ${bso}.sortindex),
-              payload = COALESCE(b.payload, ${bso}.payload),
-              payload_size = COALESCE(b.payload_size, ${bso}.payload_size),
-              modified = CASE WHEN b.payload IS NULL THEN ${bso}.modified ELSE ? END,
-              ttl = ${expiry(`${bso}.ttl`)}
-            FROM ${batchItems} AS b
-            WHERE b.batch = ? AND b.userid = ? AND ${bso}.userid = ? AND ${bso}.collection = ?
-              AND ${bso}.id = b.id`,
+      // Each assignment reads only its own old column and b's: MySQL's
+      // multi-table UPDATE promises no assignment order.
+      sql: dialect.updateJoined(
+        bso,
+        `${batchItems} AS b`,
+        [
+          ['sortindex', `COALESCE(b.sortindex, ${bso}.sortindex)`],
+          ['payload', `COALESCE(b.payload, ${bso}.payload)`],
+          ['payload_size', `COALESCE(b.payload_size, ${bso}.payload_size)`],
+          ['modified', `CASE WHEN b.payload IS NULL THEN ${bso}.modified ELSE ? END`],
+          ['ttl', expiry(`${bso}.ttl`)],
+        ],
+        `b.batch = ? AND b.userid = ? AND ${bso}.userid = ? AND ${bso}.collection = ?
+           AND ${bso}.id = b.id`,
+      ),
       params: [timestamp, now, now, batch, userId, userId, collectionId],
     },
     {

@@ -2,12 +2,13 @@
  * Builds the statements that write BSOs. A client may send any subset of
  * payload / sortindex / ttl, and fields not sent are kept on update (API 1.5
  * PUT and POST), so rows are grouped by which fields they carry and each
- * group is one multi-row `INSERT … ON CONFLICT DO UPDATE` of those columns.
+ * group is one multi-row upsert (`INSERT … ON CONFLICT DO UPDATE`, MySQL's
+ * `ON DUPLICATE KEY UPDATE`) of those columns.
  */
 import { payloadByteLength } from '../checked-bso.js';
 import type { BsoInput } from '../sync-storage.js';
 import { MAX_TTL } from './sql-schema.js';
-import type { SqlValue } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlValue } from '../../sql/sql-types.js';
 
 /** Rows per statement: 8 parameters each stays far below every bind limit. */
 const ROWS_PER_STATEMENT = 100;
@@ -42,8 +43,9 @@ export function bsoUpserts(
   collectionId: number,
   items: readonly BsoInput[],
   timestamp: number,
-  bulkRows: 'values' | 'arrays' = 'values',
+  dialect: SqlDialect,
 ): Statement[] {
+  const fresh = dialect.inserted;
   const nowSeconds = Math.floor(timestamp / 1000);
   const groups = new Map<string, BsoInput[]>();
   for (const item of items) {
@@ -57,7 +59,8 @@ export function bsoUpserts(
     const first = group[0]!;
     // An expired row counts as absent: fields not sent take their defaults
     // instead of the old values (seed bug: a sortindex-only PUT resurrected
-    // an expired item's payload). The SET expressions all see the old row.
+    // an expired item's payload). The SET expressions all read the old `ttl`:
+    // it is assigned last (MySQL runs assignments in order).
     const expired = `${table}.ttl <= ?`;
     const keepUnlessExpired = (column: string, fresh: string) =>
       `${column} = CASE WHEN ${expired} THEN ${fresh} ELSE ${table}.${column} END`;
@@ -65,29 +68,28 @@ export function bsoUpserts(
     let expiredChecks = 0;
     if (first.payload !== undefined) {
       // The seed's rule: only a new payload makes a new `modified`.
-      updates.push('payload = excluded.payload', 'payload_size = excluded.payload_size');
-      updates.push('modified = excluded.modified');
+      updates.push(`payload = ${fresh('payload')}`, `payload_size = ${fresh('payload_size')}`);
+      updates.push(`modified = ${fresh('modified')}`);
     } else {
       updates.push(keepUnlessExpired('payload', "''"), keepUnlessExpired('payload_size', '0'));
-      updates.push(keepUnlessExpired('modified', 'excluded.modified'));
+      updates.push(keepUnlessExpired('modified', fresh('modified')));
       expiredChecks += 3;
     }
-    if (first.sortindex !== undefined) updates.push('sortindex = excluded.sortindex');
+    if (first.sortindex !== undefined) updates.push(`sortindex = ${fresh('sortindex')}`);
     else {
       updates.push(keepUnlessExpired('sortindex', 'NULL'));
       expiredChecks++;
     }
-    if (first.ttl !== undefined) updates.push('ttl = excluded.ttl');
+    if (first.ttl !== undefined) updates.push(`ttl = ${fresh('ttl')}`);
     else {
-      updates.push(keepUnlessExpired('ttl', 'excluded.ttl'));
+      updates.push(keepUnlessExpired('ttl', fresh('ttl')));
       expiredChecks++;
     }
-    const conflict = `DO UPDATE SET ${updates.join(', ')}`;
     const conflictParams: SqlValue[] = Array.from({ length: expiredChecks }, () => nowSeconds);
     const ttlOf = (item: BsoInput) =>
       item.ttl === undefined ? MAX_TTL : expiryOf(item.ttl, nowSeconds);
-    const conflictClause = ` ON CONFLICT (userid, collection, id) ${conflict}`;
-    if (bulkRows === 'arrays') {
+    const conflictClause = ` ${dialect.upsert('userid, collection, id', updates.join(', '))}`;
+    if (dialect.bulkRows === 'arrays') {
       const payloads = group.map((item) => item.payload ?? '');
       statements.push({
         sql:

@@ -4,7 +4,7 @@
  * global to the node, so the cache is shared by all users.
  */
 import { FIRST_CUSTOM_COLLECTION_ID } from './standard-collections.js';
-import type { SqlExecutor } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlExecutor } from '../../sql/sql-types.js';
 
 /** The seed refused to cache more than this many names; so do we. */
 const MAX_CACHED = 1000;
@@ -12,6 +12,8 @@ const MAX_CACHED = 1000;
 export class CollectionRegistry {
   readonly #byName = new Map<string, number>();
   readonly #byId = new Map<number, string>();
+
+  constructor(private readonly dialect: SqlDialect) {}
 
   cached(name: string): number | undefined {
     return this.#byName.get(name);
@@ -62,7 +64,7 @@ export class CollectionRegistry {
       // Another server may take the same id or name at the same moment:
       // DO NOTHING and look again.
       const inserted = await executor.run(
-        'INSERT INTO collections (collectionid, name) VALUES (?, ?) ON CONFLICT DO NOTHING',
+        `INSERT INTO collections (collectionid, name) VALUES (?, ?) ${this.dialect.ignoreDuplicate('collectionid')}`,
         [next, name],
       );
       if (inserted === 1) {

@@ -10,7 +10,8 @@
  * a write racing the purge on the same rows sees them either both gone or
  * both there. Batches are found through an index and deleted in bounded
  * statements (`DELETE … WHERE rowid IN (SELECT rowid … LIMIT n)` on SQLite,
- * the same with `ctid` on PostgreSQL).
+ * the same with `ctid` on PostgreSQL, `DELETE … LIMIT n` on MySQL: the
+ * dialect's `boundedDelete`).
  */
 import type { PurgeOptions, PurgeProgress, PurgeResult } from '../sync-storage.js';
 import type { ShardLayout } from './sql-schema.js';
@@ -45,11 +46,8 @@ export async function purgeExpired(context: PurgeContext): Promise<PurgeResult> 
     batchItemsPurged: 0,
     isComplete: true,
   };
-  const address = driver.dialect.rowAddress;
   const bounded = (table: string, condition: string): string =>
-    driver.dialect.name === 'postgres'
-      ? `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${condition} LIMIT ?))`
-      : `DELETE FROM ${table} WHERE ${address} IN (SELECT ${address} FROM ${table} WHERE ${condition} LIMIT ?)`;
+    driver.dialect.boundedDelete(table, condition);
 
   // Progress names the phase and what is left of it: its expired rows are
   // counted once when it begins (an index range count), then counted down.

@@ -9,7 +9,7 @@ import type { CheckedFind } from '../input-checks.js';
 import type { Bso } from '../sync-storage.js';
 import { MAX_TTL } from './sql-schema.js';
 import type { PagePosition } from '../paging-token.js';
-import type { SqlValue } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlValue } from '../../sql/sql-types.js';
 
 export interface FindQueryInput {
   table: string;
@@ -20,6 +20,7 @@ export interface FindQueryInput {
   position: PagePosition | undefined;
   /** `FindShape.columns`. */
   columns: string;
+  dialect: SqlDialect;
 }
 
 export function placeholders(count: number): string {
@@ -84,7 +85,7 @@ export function findQuery(input: FindQueryInput): { sql: string; params: SqlValu
   }
   const order =
     find.sort === 'index'
-      ? 'sortindex DESC NULLS LAST, id DESC'
+      ? `${input.dialect.descNullsLast('sortindex')}, id DESC`
       : find.sort === 'oldest'
         ? 'modified ASC, id ASC'
         : 'modified DESC, id DESC';

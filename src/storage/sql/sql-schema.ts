@@ -8,8 +8,16 @@
  *
  * Schema creation is idempotent (`IF NOT EXISTS`) and versioned in a table
  * of our own, `syncstorage_schema`, so later migrations run once.
+ *
+ * MySQL/MariaDB (the old server's home): InnoDB, utf8mb4 throughout,
+ * MEDIUMTEXT payloads (16 MB, above any payload limit), and an index made
+ * after looking it up (MySQL 8 has no `CREATE INDEX IF NOT EXISTS`). BSO
+ * ids are VARBINARY: ids are printable ASCII with spaces allowed, and the
+ * `_bin` collations both servers share pad trailing spaces (`'a' = 'a '`),
+ * which would merge two ids; bytes compare exactly, in the same order as
+ * SQLite and PostgreSQL's C collation.
  */
-import type { SqlDialectName, SqlExecutor } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlDialectName, SqlExecutor } from '../../sql/sql-types.js';
 
 /** The `ttl` of rows that never expire (seconds; fits the old INTEGER column). */
 export const MAX_TTL = 2_100_000_000;
@@ -62,70 +70,146 @@ export class ShardLayout {
   }
 }
 
-function schemaStatements(dialect: SqlDialectName, layout: ShardLayout): string[] {
-  const pg = dialect === 'postgres';
-  // New PostgreSQL databases get BIGINT user ids (uids are up to 10 digits);
-  // an old database keeps its INTEGER columns.
-  const uid = pg ? 'BIGINT' : 'INTEGER';
-  const statements = [
+/** What differs between the dialects' tables; the layout itself is the same. */
+interface ColumnTypes {
+  uid: string;
+  collectionId: string;
+  bsoId: string;
+  payload: string;
+  tableOptions: string;
+  /**
+   * Finds an index by table and name, where the database has no `CREATE
+   * INDEX IF NOT EXISTS` (MySQL 8); undefined where it has.
+   */
+  indexExists?: string;
+}
+
+const COLUMN_TYPES: Record<SqlDialectName, ColumnTypes> = {
+  // An old SQLite database keeps its INTEGER columns (SQLite integers are 64-bit anyway).
+  sqlite: {
+    uid: 'INTEGER',
+    collectionId: 'INTEGER',
+    bsoId: 'VARCHAR(64)',
+    payload: 'TEXT',
+    tableOptions: '',
+  },
+  // New PostgreSQL databases get BIGINT user ids (uids are up to 10 digits).
+  postgres: {
+    uid: 'BIGINT',
+    collectionId: 'SERIAL',
+    bsoId: 'VARCHAR(64)',
+    payload: 'TEXT',
+    tableOptions: '',
+  },
+  mysql: {
+    uid: 'BIGINT',
+    collectionId: 'INTEGER',
+    bsoId: 'VARBINARY(64)',
+    payload: 'MEDIUMTEXT',
+    tableOptions: ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+    indexExists: `SELECT 1 AS found FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1`,
+  },
+};
+
+interface IndexDefinition {
+  /** Carries the table name: SQLite index names are global. */
+  name: string;
+  table: string;
+  columns: string;
+}
+
+function schemaObjects(
+  dialect: SqlDialectName,
+  layout: ShardLayout,
+): { tables: string[]; indexes: IndexDefinition[] } {
+  const types = COLUMN_TYPES[dialect];
+  const { uid, tableOptions } = types;
+  const tables = [
     `CREATE TABLE IF NOT EXISTS collections (
-       collectionid ${pg ? 'SERIAL' : 'INTEGER'} NOT NULL PRIMARY KEY,
-       name VARCHAR(32) NOT NULL UNIQUE)`,
+       collectionid ${types.collectionId} NOT NULL PRIMARY KEY,
+       name VARCHAR(32) NOT NULL UNIQUE)${tableOptions}`,
     `CREATE TABLE IF NOT EXISTS user_collections (
        userid ${uid} NOT NULL,
        collection INTEGER NOT NULL,
        last_modified BIGINT NOT NULL,
-       PRIMARY KEY (userid, collection))`,
+       PRIMARY KEY (userid, collection))${tableOptions}`,
     `CREATE TABLE IF NOT EXISTS batch_uploads (
        batch BIGINT NOT NULL,
        userid ${uid} NOT NULL,
        collection INTEGER NOT NULL,
-       PRIMARY KEY (batch, userid))`,
+       PRIMARY KEY (batch, userid))${tableOptions}`,
+  ];
+  // Deleting a user's (or a collection's) batches finds their rows by user:
+  // without these a DELETE scans the whole table, and on MySQL it locks
+  // other users' rows on the way (deadlocks under load, seen in drill:crash).
+  const indexes: IndexDefinition[] = [
+    { name: 'batch_uploads_usr_col_idx', table: 'batch_uploads', columns: 'userid, collection' },
   ];
   for (const { bso, batchItems } of layout.all()) {
-    statements.push(
+    tables.push(
       `CREATE TABLE IF NOT EXISTS ${bso} (
          userid ${uid} NOT NULL,
          collection INTEGER NOT NULL,
-         id VARCHAR(64) NOT NULL,
+         id ${types.bsoId} NOT NULL,
          sortindex INTEGER,
          modified BIGINT NOT NULL,
-         payload TEXT NOT NULL,
+         payload ${types.payload} NOT NULL,
          payload_size INTEGER NOT NULL DEFAULT 0,
          ttl INTEGER NOT NULL DEFAULT ${MAX_TTL},
-         PRIMARY KEY (userid, collection, id))`,
-      // Index names carry the table name: SQLite index names are global.
-      `CREATE INDEX IF NOT EXISTS ${bso}_ttl_idx ON ${bso} (ttl)`,
-      `CREATE INDEX IF NOT EXISTS ${bso}_usr_col_mod_idx ON ${bso} (userid, collection, modified)`,
+         PRIMARY KEY (userid, collection, id))${tableOptions}`,
       `CREATE TABLE IF NOT EXISTS ${batchItems} (
          batch BIGINT NOT NULL,
          userid ${uid} NOT NULL,
-         id VARCHAR(64) NOT NULL,
+         id ${types.bsoId} NOT NULL,
          sortindex INTEGER,
-         payload TEXT,
+         payload ${types.payload},
          payload_size INTEGER,
          ttl_offset INTEGER,
-         PRIMARY KEY (batch, userid, id))`,
+         PRIMARY KEY (batch, userid, id))${tableOptions}`,
+    );
+    indexes.push(
+      { name: `${bso}_ttl_idx`, table: bso, columns: 'ttl' },
+      { name: `${bso}_usr_col_mod_idx`, table: bso, columns: 'userid, collection, modified' },
+      { name: `${batchItems}_usr_idx`, table: batchItems, columns: 'userid, batch' },
     );
   }
-  return statements;
+  return { tables, indexes };
+}
+
+async function createIndex(
+  executor: SqlExecutor,
+  dialect: SqlDialectName,
+  index: IndexDefinition,
+): Promise<void> {
+  const { indexExists } = COLUMN_TYPES[dialect];
+  const on = `${index.name} ON ${index.table} (${index.columns})`;
+  if (!indexExists) {
+    await executor.run(`CREATE INDEX IF NOT EXISTS ${on}`);
+    return;
+  }
+  // Under the migration lock, so no other server adds it between the two statements.
+  if (!(await executor.get(indexExists, [index.table, index.name]))) {
+    await executor.run(`CREATE INDEX ${on}`);
+  }
 }
 
 /**
  * Create or migrate the schema. Runs inside the caller's transaction (which
- * on PostgreSQL also holds an advisory lock, so two servers starting at once
- * do not race on `CREATE TABLE`).
+ * on PostgreSQL also holds an advisory lock, on MySQL a GET_LOCK, so two
+ * servers starting at once do not race on `CREATE TABLE`; MySQL commits each
+ * DDL statement by itself, which is why every step is idempotent).
  */
 export async function migrateSchema(
   executor: SqlExecutor,
-  dialect: SqlDialectName,
+  dialect: SqlDialect,
   layout: ShardLayout,
   standardCollections: ReadonlyMap<string, number>,
 ): Promise<void> {
   await executor.run(
     `CREATE TABLE IF NOT EXISTS syncstorage_schema (
        name VARCHAR(64) NOT NULL PRIMARY KEY,
-       version INTEGER NOT NULL)`,
+       version INTEGER NOT NULL)${COLUMN_TYPES[dialect.name].tableOptions}`,
   );
   const row = await executor.get<{ version: number }>(
     'SELECT version FROM syncstorage_schema WHERE name = ?',
@@ -139,21 +223,23 @@ export async function migrateSchema(
   }
   // Version 1: the server-syncstorage layout. Every statement is idempotent,
   // so an old Python database gains only what it lacks (e.g. batch tables).
-  for (const sql of schemaStatements(dialect, layout)) await executor.run(sql);
+  const { tables, indexes } = schemaObjects(dialect.name, layout);
+  for (const sql of tables) await executor.run(sql);
+  for (const index of indexes) await createIndex(executor, dialect.name, index);
   if (version < 2) {
-    const uid = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+    const { uid, tableOptions } = COLUMN_TYPES[dialect.name];
     await executor.run(
       `CREATE TABLE IF NOT EXISTS ${USAGE_TABLE} (
          userid ${uid} NOT NULL,
          collection INTEGER NOT NULL,
          bytes BIGINT NOT NULL DEFAULT 0,
          items BIGINT NOT NULL DEFAULT 0,
-         PRIMARY KEY (userid, collection))`,
+         PRIMARY KEY (userid, collection))${tableOptions}`,
     );
     await executor.run(
       `CREATE TABLE IF NOT EXISTS ${QUOTA_TABLE} (
          userid ${uid} NOT NULL PRIMARY KEY,
-         quota_bytes BIGINT NOT NULL)`,
+         quota_bytes BIGINT NOT NULL)${tableOptions}`,
     );
     // Rows already there (an old database, or one written before version 2)
     // are counted once; from here on every write keeps the totals.
@@ -171,13 +257,13 @@ export async function migrateSchema(
   // that is what its bso rows refer to.
   for (const [name, id] of standardCollections) {
     await executor.run(
-      'INSERT INTO collections (collectionid, name) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      `INSERT INTO collections (collectionid, name) VALUES (?, ?) ${dialect.ignoreDuplicate('collectionid')}`,
       [id, name],
     );
   }
   await executor.run(
     `INSERT INTO syncstorage_schema (name, version) VALUES (?, ?)
-     ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+     ${dialect.upsert('name', `version = ${dialect.inserted('version')}`)}`,
     [layoutKey(layout), SCHEMA_VERSION],
   );
 }

@@ -257,7 +257,8 @@ export class SqlSessions {
       // (last_modified 0, which reads as "no collection") and remove it
       // before commit if nothing was written.
       const inserted = await session.executor.run(
-        'INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, 0) ON CONFLICT DO NOTHING',
+        `INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, 0)
+         ${this.#driver.dialect.ignoreDuplicate('userid')}`,
         [userId, collectionId],
       );
       if (inserted > 0) session.placeholders.add(key);
@@ -318,9 +319,10 @@ export class SqlSessions {
 
   /** The statement that sets the collection's timestamp to the session's. */
   touchStatement(session: Session, userId: number, collectionId: number): Statement {
+    const { dialect } = this.#driver;
     return {
       sql: `INSERT INTO user_collections (userid, collection, last_modified) VALUES (?, ?, ?)
-            ON CONFLICT (userid, collection) DO UPDATE SET last_modified = excluded.last_modified`,
+            ${dialect.upsert('userid, collection', `last_modified = ${dialect.inserted('last_modified')}`)}`,
       params: [userId, collectionId, session.timestamp],
     };
   }

@@ -31,7 +31,7 @@ import type {
   UsageTotals,
   UserUsage,
 } from '../storage-directory.js';
-import { batchApplyStatements, batchItemUpserts } from './batch-statements.js';
+import { batchApplyStatements, batchExpiredTargets, batchItemUpserts } from './batch-statements.js';
 import { bsoUpserts, mergeDuplicateIds } from './bso-upsert.js';
 import { CollectionRegistry } from './collection-registry.js';
 import { purgeExpired } from './expired-purge.js';
@@ -109,8 +109,8 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       return;
     }
     this.#session = undefined;
-    this.#collections = new CollectionRegistry();
     this.#driver = options.driver;
+    this.#collections = new CollectionRegistry(this.#driver.dialect);
     this.#layout = new ShardLayout(options.shards ?? 0);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.#clock = options.clock ?? Date.now;
@@ -129,15 +129,14 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
     try {
       await executor.run(this.#driver.dialect.beginWrite);
       try {
-        const lock = this.#driver.dialect.migrationLock;
-        if (lock) await executor.run(lock);
-        await migrateSchema(
-          executor,
-          this.#driver.dialect.name,
-          this.#layout,
-          STANDARD_COLLECTIONS,
-        );
-        await executor.run('COMMIT');
+        const { migrationLock, migrationUnlock } = this.#driver.dialect;
+        if (migrationLock) await executor.run(migrationLock);
+        try {
+          await migrateSchema(executor, this.#driver.dialect, this.#layout, STANDARD_COLLECTIONS);
+          await executor.run('COMMIT');
+        } finally {
+          if (migrationUnlock) await executor.run(migrationUnlock);
+        }
       } catch (error) {
         await executor.run('ROLLBACK').catch(() => undefined);
         throw error;
@@ -207,7 +206,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       bso: this.#tables(userId).bso,
       userId,
       collectionId,
-      bulkRows: this.#driver.dialect.bulkRows,
+      dialect: this.#driver.dialect,
     };
   }
 
@@ -339,8 +338,16 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
         );
       }
       await executor.run(`DELETE FROM ${bso} WHERE userid = ?`, [userId]);
-      await executor.run(`DELETE FROM ${batchItems} WHERE userid = ?`, [userId]);
-      await executor.run('DELETE FROM batch_uploads WHERE userid = ?', [userId]);
+      const batches = await executor.rows(
+        `SELECT batch FROM batch_uploads WHERE userid = ?
+         UNION SELECT batch FROM ${batchItems} WHERE userid = ?`,
+        [userId, userId],
+      );
+      await this.#deleteBatches(
+        executor,
+        userId,
+        batches.map(([batch]) => Number(batch)),
+      );
       await executor.run('DELETE FROM user_collections WHERE userid = ?', [userId]);
       await executor.run(`DELETE FROM ${USAGE_TABLE} WHERE userid = ?`, [userId]);
       session.wrote = true;
@@ -406,6 +413,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
         find,
         position,
         columns: shape.columns,
+        dialect: this.#driver.dialect,
       });
       const rows = (await session.executor.rows(sql, params)).map(shape.toItem);
       if (rows.length === 0) {
@@ -448,7 +456,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       collectionId,
       items,
       session.timestamp,
-      dialect.bulkRows,
+      dialect,
     );
     const usage = usageOfUpsert(
       this.#usageTarget(userId, collectionId),
@@ -485,22 +493,22 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
     return this.#writing(userId, collection, async (session) => {
       const collectionId = await check(session);
       const { executor } = session;
-      const { bso, batchItems } = this.#tables(userId);
+      const { bso } = this.#tables(userId);
       const existed = await this.#userCollectionTimestamp(session, userId, collectionId);
       const deleted = await executor.run(`DELETE FROM ${bso} WHERE userid = ? AND collection = ?`, [
         userId,
         collectionId,
       ]);
       if (existed === undefined && deleted === 0) throw new CollectionNotFoundError(collection);
-      await executor.run(
-        `DELETE FROM ${batchItems} WHERE userid = ? AND batch IN
-             (SELECT batch FROM batch_uploads WHERE userid = ? AND collection = ?)`,
-        [userId, userId, collectionId],
+      const batches = await executor.rows(
+        'SELECT batch FROM batch_uploads WHERE userid = ? AND collection = ?',
+        [userId, collectionId],
       );
-      await executor.run('DELETE FROM batch_uploads WHERE userid = ? AND collection = ?', [
+      await this.#deleteBatches(
+        executor,
         userId,
-        collectionId,
-      ]);
+        batches.map(([batch]) => Number(batch)),
+      );
       await executor.run('DELETE FROM user_collections WHERE userid = ? AND collection = ?', [
         userId,
         collectionId,
@@ -515,6 +523,31 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       // syncstorage-rs does.
       return this.#sessions.touch(session, userId, TOMBSTONE_COLLECTION);
     });
+  }
+
+  /**
+   * Delete batches and their items by primary key `(batch, userid)`. They
+   * are found first by a plain read: MySQL locks every row a DELETE scans,
+   * and a `DELETE … WHERE userid = ?` scanned the batch tables (PRIMARY is
+   * batch first) through other users' batch commits into deadlocks
+   * (drill:crash).
+   */
+  async #deleteBatches(
+    executor: SqlExecutor,
+    userId: number,
+    batches: readonly number[],
+  ): Promise<void> {
+    const { batchItems } = this.#tables(userId);
+    for (let start = 0; start < batches.length; start += 500) {
+      const chunk = batches.slice(start, start + 500);
+      const list = placeholders(chunk.length);
+      for (const table of [batchItems, 'batch_uploads']) {
+        await executor.run(`DELETE FROM ${table} WHERE batch IN (${list}) AND userid = ?`, [
+          ...chunk,
+          userId,
+        ]);
+      }
+    }
   }
 
   async deleteItems(userId: UserId, collection: string, ids: readonly string[]): Promise<number> {
@@ -534,7 +567,6 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       if ((await this.#userCollectionTimestamp(session, userId, collectionId)) === undefined) {
         throw new CollectionNotFoundError(collection);
       }
-      const { bso } = this.#tables(userId);
       const unique = [...new Set(ids)];
       for (const { sql, params } of usageOfDelete(
         this.#usageTarget(userId, collectionId),
@@ -542,15 +574,26 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       )) {
         await session.executor.run(sql, params);
       }
-      for (let start = 0; start < ids.length; start += 500) {
-        const chunk = ids.slice(start, start + 500);
-        await session.executor.run(
-          `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND id IN (${placeholders(chunk.length)})`,
-          [userId, collectionId, ...chunk],
-        );
-      }
+      await this.#deleteIds(session.executor, userId, collectionId, ids);
       return this.#sessions.touch(session, userId, collectionId);
     });
+  }
+
+  /** Delete items by primary key, in chunks that stay below every bind limit. */
+  async #deleteIds(
+    executor: SqlExecutor,
+    userId: number,
+    collectionId: number,
+    ids: readonly string[],
+  ): Promise<void> {
+    const { bso } = this.#tables(userId);
+    for (let start = 0; start < ids.length; start += 500) {
+      const chunk = ids.slice(start, start + 500);
+      await executor.run(
+        `DELETE FROM ${bso} WHERE userid = ? AND collection = ? AND id IN (${placeholders(chunk.length)})`,
+        [userId, collectionId, ...chunk],
+      );
+    }
   }
 
   // --- One item ------------------------------------------------------------------
@@ -649,7 +692,8 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       let batch = session.timestamp + (userId % 10);
       for (let attempt = 0; attempt < 1000; attempt++, batch += 10) {
         const inserted = await session.executor.run(
-          'INSERT INTO batch_uploads (batch, userid, collection) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+          `INSERT INTO batch_uploads (batch, userid, collection) VALUES (?, ?, ?)
+           ${this.#driver.dialect.ignoreDuplicate('batch')}`,
           [batch, userId, collectionId],
         );
         if (inserted === 1) return String(batch);
@@ -707,6 +751,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
         open.batch,
         userId,
         mergeDuplicateIds(items),
+        this.#driver.dialect,
       )) {
         await session.executor.run(statement.sql, statement.params);
       }
@@ -722,21 +767,34 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       if (!open) throw new InvalidBatchError(batchId);
       const { bso, batchItems } = this.#tables(userId);
       const usage = usageOfBatchApply(
-        { bso, userId, collectionId: open.collectionId },
+        this.#usageTarget(userId, open.collectionId),
         batchItems,
         open.batch,
         this.#nowSeconds(session),
       );
       await session.executor.run(usage.sql, usage.params);
-      const statements = batchApplyStatements({
+      const input = {
         bso,
         batchItems,
         userId,
         collectionId: open.collectionId,
         batch: open.batch,
         timestamp: session.timestamp,
-      });
-      for (const { sql, params } of statements) await session.executor.run(sql, params);
+        dialect: this.#driver.dialect,
+      };
+      // Expired rows the batch names must not lend it their old fields:
+      // found by a plain read, deleted by primary key (see batchExpiredTargets).
+      const expired = batchExpiredTargets(input);
+      const ids = await session.executor.rows(expired.sql, expired.params);
+      await this.#deleteIds(
+        session.executor,
+        userId,
+        open.collectionId,
+        ids.map(([id]) => String(id)),
+      );
+      for (const { sql, params } of batchApplyStatements(input)) {
+        await session.executor.run(sql, params);
+      }
       session.wrote = true;
       return this.#sessions.touch(session, userId, open.collectionId);
     });

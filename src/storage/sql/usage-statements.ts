@@ -11,7 +11,7 @@ import type { BsoInput } from '../sync-storage.js';
 import type { Statement } from './bso-upsert.js';
 import { placeholders } from './find-query.js';
 import { USAGE_TABLE } from './sql-schema.js';
-import type { SqlValue } from '../../sql/sql-types.js';
+import type { SqlDialect, SqlValue } from '../../sql/sql-types.js';
 
 /** Ids per statement when they are bound one by one. */
 const IDS_PER_STATEMENT = 500;
@@ -20,12 +20,17 @@ export interface UsageTarget {
   bso: string;
   userId: number;
   collectionId: number;
-  /** `arrays`: ids bound as one array (`= ANY(?)`), as the PostgreSQL dialect binds rows. */
-  bulkRows: 'values' | 'arrays';
+  /** Its `bulkRows: 'arrays'`: ids bound as one array (`= ANY(?)`), as PostgreSQL binds rows. */
+  dialect: SqlDialect;
 }
 
-const ADD_ON_CONFLICT = ` ON CONFLICT (userid, collection) DO UPDATE SET
-  bytes = ${USAGE_TABLE}.bytes + excluded.bytes, items = ${USAGE_TABLE}.items + excluded.items`;
+function addOnConflict(dialect: SqlDialect): string {
+  const fresh = dialect.inserted;
+  return ` ${dialect.upsert(
+    'userid, collection',
+    `bytes = ${USAGE_TABLE}.bytes + ${fresh('bytes')}, items = ${USAGE_TABLE}.items + ${fresh('items')}`,
+  )}`;
+}
 
 /**
  * `bytes += addBytes - SUM(bytesExpr)`, `items += addItems - COUNT(*)` over
@@ -38,12 +43,13 @@ function delta(
   where = '',
   whereParams: SqlValue[] = [],
 ): Statement[] {
+  const { bigintCast: int64, intCast: int32 } = target.dialect;
   const head = (idClause: string) =>
     `INSERT INTO ${USAGE_TABLE} (userid, collection, bytes, items)
-     SELECT CAST(? AS BIGINT), CAST(? AS INTEGER),
-       CAST(? AS BIGINT) - COALESCE(SUM(${change.bytesExpr}), 0), CAST(? AS BIGINT) - COUNT(*)
+     SELECT CAST(? AS ${int64}), CAST(? AS ${int32}),
+       CAST(? AS ${int64}) - COALESCE(SUM(${change.bytesExpr}), 0), CAST(? AS ${int64}) - COUNT(*)
      FROM ${target.bso} WHERE userid = ? AND collection = ? AND ${idClause}${where}` +
-    ADD_ON_CONFLICT;
+    addOnConflict(target.dialect);
   const { userId, collectionId } = target;
   const params = (addBytes: number, addItems: number): SqlValue[] => [
     userId,
@@ -54,7 +60,7 @@ function delta(
     userId,
     collectionId,
   ];
-  if (target.bulkRows === 'arrays') {
+  if (target.dialect.bulkRows === 'arrays') {
     return [
       {
         sql: head('id = ANY(CAST(? AS TEXT[]))'),
@@ -153,16 +159,16 @@ export function usageSubtract(
  * is deleted and inserted afresh), and an id not stored is a new row.
  */
 export function usageOfBatchApply(
-  target: Omit<UsageTarget, 'bulkRows'>,
+  target: UsageTarget,
   batchItems: string,
   batch: number,
   nowSeconds: number,
 ): Statement {
-  const { bso, userId, collectionId } = target;
+  const { bso, userId, collectionId, dialect } = target;
   return {
     sql:
       `INSERT INTO ${USAGE_TABLE} (userid, collection, bytes, items)
-       SELECT CAST(? AS BIGINT), CAST(? AS INTEGER),
+       SELECT CAST(? AS ${dialect.bigintCast}), CAST(? AS ${dialect.intCast}),
          COALESCE(SUM(CASE
            WHEN b.payload_size IS NOT NULL THEN b.payload_size - COALESCE(x.payload_size, 0)
            WHEN x.ttl <= ? THEN -x.payload_size
@@ -170,7 +176,7 @@ export function usageOfBatchApply(
          COUNT(*) - COUNT(x.id)
        FROM ${batchItems} AS b
        LEFT JOIN ${bso} AS x ON x.userid = ? AND x.collection = ? AND x.id = b.id
-       WHERE b.batch = ? AND b.userid = ?` + ADD_ON_CONFLICT,
+       WHERE b.batch = ? AND b.userid = ?` + addOnConflict(dialect),
     params: [userId, collectionId, nowSeconds, userId, collectionId, batch, userId],
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Builds the app over a real storage backend for route tests, with a signing
  * client and captured JSON log lines. Backends come from an environment
- * matrix (kysely-style): SERVER_BACKENDS=sqlite,postgres (default both).
+ * matrix (kysely-style): SERVER_BACKENDS=sqlite,postgres,mariadb,cached
+ * (default all).
  */
 import { after } from 'node:test';
 import { Writable } from 'node:stream';
@@ -11,13 +12,14 @@ import type { ServerConfigInput } from '../../../src/server/config/server-config
 import { createLogger } from '../../../src/server/logging/logger.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
 import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
+import { startMariadb, type MariadbServer } from '@syncstorage-ts/test-support';
 import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
 import { injectTransport, SyncClient, type SyncClientOptions } from '../../support/sync-client.js';
 
 /** `cached`: the memcached layer over SQLite, with a real memcached. */
-export type Backend = 'sqlite' | 'postgres' | 'cached';
+export type Backend = 'sqlite' | 'postgres' | 'mariadb' | 'cached';
 
-const ALL_BACKENDS: readonly string[] = ['sqlite', 'postgres', 'cached'];
+const ALL_BACKENDS: readonly string[] = ['sqlite', 'postgres', 'mariadb', 'cached'];
 
 export const SERVER_BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? ALL_BACKENDS.join(','))
   .split(',')
@@ -37,13 +39,15 @@ async function openSql(url: string): Promise<SyncStorage> {
 }
 
 let postgres: Promise<PostgresServer> | undefined;
+let mariadb: Promise<MariadbServer> | undefined;
 let memcached: Promise<MemcachedServer> | undefined;
 
-// One PostgreSQL and one memcached per test file, started on first use and
+// One PostgreSQL, one MariaDB and one memcached per test file, started on first use and
 // stopped after the file's last test (a root-level hook: this module is
 // imported at the top of each test file).
 after(async () => {
   await (await postgres)?.stop();
+  await (await mariadb)?.stop();
   await (await memcached)?.stop();
 });
 let databases = 0;
@@ -69,10 +73,9 @@ export async function openStorage(backend: Backend): Promise<SyncStorage> {
       keyPrefix: `h${process.pid}-${++databases}-`,
     });
   } else {
-    if (!postgres) {
-      postgres = startPostgres();
-    }
-    const server = await postgres;
+    const server = await (backend === 'mariadb'
+      ? (mariadb ??= startMariadb())
+      : (postgres ??= startPostgres()));
     databases += 1;
     storage = await openSql(await server.createDatabase(`server_${process.pid}_${databases}`));
   }

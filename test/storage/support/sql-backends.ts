@@ -1,7 +1,7 @@
 /**
  * Runs SQL-backend-specific tests (purge, sharding) on each backend of the
- * matrix: a SQLite file in a temporary folder and a real PostgreSQL with a
- * fresh database per `open`. `raw` reads the tables directly.
+ * matrix: a SQLite file in a temporary folder, a real PostgreSQL and a real
+ * MariaDB with a fresh database per `open`. `raw` reads the tables directly.
  */
 import { after, before, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlStorage, type OpenSqlStorageOptions } from '../../../src/storage/sql/index.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
-import { startPostgres, type PostgresServer } from '@syncstorage-ts/test-support';
-import { rawPostgres, rawSqlite, type RawDatabase } from './raw-database.js';
+import {
+  startMariadb,
+  startPostgres,
+  type MariadbServer,
+  type PostgresServer,
+} from '@syncstorage-ts/test-support';
+import { rawMysql, rawPostgres, rawSqlite, type RawDatabase } from './raw-database.js';
 import { skipUnless, type StorageBackend } from './storage-backends.js';
 
 export interface OpenedBackend {
@@ -50,26 +55,36 @@ export function forEachSqlBackend(
     }, 'sqlite');
   });
 
-  describe(`${title} (postgres)`, skipUnless('postgres'), () => {
-    let server: PostgresServer;
-    let n = 0;
-    before(async () => {
-      server = await startPostgres();
+  const servers: Array<{
+    backend: StorageBackend;
+    start: () => Promise<PostgresServer | MariadbServer>;
+    raw: (url: string) => Promise<RawDatabase>;
+  }> = [
+    { backend: 'postgres', start: startPostgres, raw: rawPostgres },
+    { backend: 'mariadb', start: startMariadb, raw: rawMysql },
+  ];
+  for (const { backend, start, raw: openRaw } of servers) {
+    describe(`${title} (${backend})`, skipUnless(backend), () => {
+      let server: PostgresServer | MariadbServer;
+      let n = 0;
+      before(async () => {
+        server = await start();
+      });
+      after(() => server?.stop());
+      body(async (options = {}) => {
+        const url = await server.createDatabase(`sql_${process.pid}_${++n}`);
+        const storage = await openSqlStorage({ ...options, url });
+        const raw = await openRaw(url);
+        return {
+          storage,
+          raw,
+          url,
+          close: async () => {
+            await storage.close();
+            await raw.close();
+          },
+        };
+      }, backend);
     });
-    after(() => server?.stop());
-    body(async (options = {}) => {
-      const url = await server.createDatabase(`sql_${process.pid}_${++n}`);
-      const storage = await openSqlStorage({ ...options, url });
-      const raw = await rawPostgres(url);
-      return {
-        storage,
-        raw,
-        url,
-        close: async () => {
-          await storage.close();
-          await raw.close();
-        },
-      };
-    }, 'postgres');
-  });
+  }
 }

@@ -1,10 +1,11 @@
 /**
- * The backend matrix, narrowed by `STORAGE_BACKENDS` (comma-separated, e.g.
- * `STORAGE_BACKENDS=sqlite`); unset runs them all.
+ * The backend matrix (sqlite, postgres, mariadb), narrowed by
+ * `STORAGE_BACKENDS` (comma-separated, e.g. `STORAGE_BACKENDS=sqlite`); unset
+ * runs them all.
  *
  *   STORAGE_BACKENDS=sqlite node scripts/run-tests.mjs test/storage
  */
-export type StorageBackend = 'sqlite' | 'postgres';
+export type StorageBackend = 'sqlite' | 'postgres' | 'mariadb';
 
 export function backendEnabled(backend: StorageBackend): boolean {
   const list = process.env.STORAGE_BACKENDS;

@@ -1,7 +1,7 @@
 /**
  * A storage node with the token server mounted (as `serve` runs it) over one
- * SQL driver, on SQLite (a file in a temporary folder) or PostgreSQL (a
- * database of its own on the suite's server), against a fake FxA. `sql()`
+ * SQL driver, on SQLite (a file in a temporary folder), PostgreSQL or
+ * MariaDB (a database of its own on the suite's server), against a fake FxA. `sql()`
  * gives a second, independent connection to the same database: the "other
  * tool" that changes rows while the server runs.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { PostgresServer } from '@syncstorage-ts/test-support';
+import type { MariadbServer, PostgresServer } from '@syncstorage-ts/test-support';
 import { buildApp } from '../../../src/server/app.js';
 import { openSqlDriver } from '../../../src/sql/open-sql-driver.js';
 import { inWriteTransaction } from '../../../src/sql/sql-transaction.js';
@@ -20,7 +20,7 @@ import { createTokenserver, type Tokenserver } from '../../../src/tokenserver/in
 import type { TokenserverConfigInput } from '../../../src/tokenserver/tokenserver-config.js';
 import type { FakeFxa } from './fake-fxa.js';
 
-export type Backend = 'sqlite' | 'postgres';
+export type Backend = 'sqlite' | 'postgres' | 'mariadb';
 // http: app.inject() requests are not encrypted, so the MAC's port is 80.
 export const NODE = 'http://node.example.test';
 export const MASTER_SECRET = 'tokenserver harness master secret';
@@ -46,6 +46,7 @@ export async function createTokenHarness(options: {
   backend: Backend;
   fxa: FakeFxa;
   postgres?: PostgresServer;
+  mariadb?: MariadbServer;
   config?: Partial<TokenserverConfigInput>;
   /** Add the node (capacity 100). Default true. */
   node?: boolean;
@@ -56,7 +57,8 @@ export async function createTokenHarness(options: {
     dir = mkdtempSync(join(tmpdir(), 'tokenserver-test-'));
     url = `sqlite:${join(dir, 'sync.db')}`;
   } else {
-    url = await options.postgres!.createDatabase(`tokens_${process.pid}_${++counter}`);
+    const server = options.backend === 'mariadb' ? options.mariadb! : options.postgres!;
+    url = await server.createDatabase(`tokens_${process.pid}_${++counter}`);
   }
   const driver = await openSqlDriver({ url, lockTimeoutMs: 3000 });
   const storage = await openSqlStorage({ url, driver });
