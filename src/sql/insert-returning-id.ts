@@ -13,7 +13,10 @@ export async function insertReturningId(
   column: string,
 ): Promise<number> {
   if (dialect.lastInsertId === null) {
-    const row = await executor.get<Record<string, unknown>>(`${insert} RETURNING ${column}`, params);
+    const row = await executor.get<Record<string, unknown>>(
+      `${insert} RETURNING ${column}`,
+      params,
+    );
     return Number(row?.[column]);
   }
   await executor.run(insert, params);

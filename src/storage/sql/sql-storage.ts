@@ -840,6 +840,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
     if (bytes !== null && (!Number.isSafeInteger(bytes) || bytes < 0)) {
       throw new StorageInputError(`quota must be a whole number of bytes ≥ 0, got ${bytes}`);
     }
+    const { dialect } = this.#driver;
     await this.#inSession('write', async ({ executor }) => {
       if (bytes === null) {
         await executor.run(`DELETE FROM ${QUOTA_TABLE} WHERE userid = ?`, [userId]);
@@ -847,7 +848,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
       }
       await executor.run(
         `INSERT INTO ${QUOTA_TABLE} (userid, quota_bytes) VALUES (?, ?)
-         ON CONFLICT (userid) DO UPDATE SET quota_bytes = excluded.quota_bytes`,
+         ${dialect.upsert('userid', `quota_bytes = ${dialect.inserted('quota_bytes')}`)}`,
         [userId, bytes],
       );
     });
