@@ -62,7 +62,7 @@ const OWNER_LOCK = "CONCAT('syncstorage-ts.owner.', LEFT(DATABASE(), 40))";
  * deprecated since 8.0.20 but accepted; the row alias it recommends is
  * not in MariaDB); multi-table UPDATE t, s SET t.c = … WHERE …
  * (13.2.17); DELETE … WHERE … LIMIT n (13.2.2, single-table form);
- * CAST(? AS SIGNED); SELECT LAST_INSERT_ID() (12.16, no INSERT … RETURNING
+ * CAST(? AS SIGNED), CAST(x AS CHAR) (12.11); SELECT LAST_INSERT_ID() (12.16, no INSERT … RETURNING
  * in MySQL 8); ORDER BY … DESC (NULLs sort first ascending, so last
  * descending: 8.2.1.16); GET_LOCK / RELEASE_LOCK (12.15).
  */
@@ -98,6 +98,7 @@ export const mysqlDialect: SqlDialect = Object.freeze({
       .join(', ')} WHERE ${where}`,
   lastInsertId: 'SELECT LAST_INSERT_ID() AS id',
   bigintCast: 'SIGNED',
+  textCast: 'CHAR',
   intCast: 'SIGNED',
   descNullsLast: (column: string) => `${column} DESC`,
   boundedDelete: (table: string, condition: string) =>

@@ -108,6 +108,8 @@ export interface SqlDialect {
   ): string;
   /** The type of `CAST(? AS …)` to a 64-bit integer (`BIGINT`; MySQL: `SIGNED`). */
   readonly bigintCast: string;
+  /** The type of `CAST(x AS …)` to text (`TEXT`; MySQL: `CHAR`). */
+  readonly textCast: string;
   /** The type of `CAST(? AS …)` to a 32-bit integer (`INTEGER`; MySQL: `SIGNED`). */
   readonly intCast: string;
   /** A descending order with NULLs after every value (MySQL sorts them so already, and has no `NULLS LAST`). */

@@ -21,6 +21,7 @@ export const standardSqlSyntax = Object.freeze({
     `UPDATE ${target} SET ${assignments.map(([column, value]) => `${column} = ${value}`).join(', ')}
      FROM ${source} WHERE ${where}`,
   bigintCast: 'BIGINT',
+  textCast: 'TEXT',
   intCast: 'INTEGER',
   descNullsLast: (column: string) => `${column} DESC NULLS LAST`,
 } satisfies Partial<SqlDialect>);

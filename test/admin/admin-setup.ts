@@ -2,7 +2,7 @@
  * The operator's side over a real backend, as `serve` wires it: metrics
  * observing the SQL driver, the cache store and the public app; the admin
  * app (through `inject`) beside the public one. Backends as the server
- * tests': SERVER_BACKENDS=sqlite,postgres,cached (default all).
+ * tests': SERVER_BACKENDS=sqlite,postgres,mariadb,cached (default all).
  */
 import { after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MemcachedClient } from '@syncstorage-ts/memcache';
 import {
+  startMariadb,
   startMemcached,
   startPostgres,
+  type MariadbServer,
   type MemcachedServer,
   type PostgresServer,
 } from '@syncstorage-ts/test-support';
@@ -28,21 +30,24 @@ import { openSqlStorage, type SqlStorage } from '../../src/storage/sql/index.js'
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
 import { injectTransport, SyncClient } from '../support/sync-client.js';
 
-export type Backend = 'sqlite' | 'postgres' | 'cached';
-export const BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? 'sqlite,postgres,cached')
+export type Backend = 'sqlite' | 'postgres' | 'mariadb' | 'cached';
+const ALL: readonly string[] = ['sqlite', 'postgres', 'mariadb', 'cached'];
+export const BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? ALL.join(','))
   .split(',')
   .map((name) => name.trim())
-  .filter((name): name is Backend => ['sqlite', 'postgres', 'cached'].includes(name));
+  .filter((name): name is Backend => ALL.includes(name));
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 const MASTER_SECRET = 'test master secret, not for production';
 
 let postgres: Promise<PostgresServer> | undefined;
+let mariadb: Promise<MariadbServer> | undefined;
 let memcached: Promise<MemcachedServer> | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'syncstorage-admin-'));
 let n = 0;
 after(async () => {
   await (await postgres)?.stop();
+  await (await mariadb)?.stop();
   await (await memcached)?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -79,9 +84,11 @@ export async function openOperator(
     processMetrics: false,
   });
   let url: string;
-  if (backend === 'postgres') {
-    postgres ??= startPostgres();
-    url = await (await postgres).createDatabase(`admin_${process.pid}_${++n}`);
+  if (backend === 'postgres' || backend === 'mariadb') {
+    const server = await (backend === 'mariadb'
+      ? (mariadb ??= startMariadb())
+      : (postgres ??= startPostgres()));
+    url = await server.createDatabase(`admin_${process.pid}_${++n}`);
   } else {
     url = `sqlite:${join(dir, `admin${++n}.db`)}`;
   }

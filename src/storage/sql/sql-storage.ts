@@ -873,7 +873,7 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
            (SELECT MAX(c.last_modified) FROM user_collections c WHERE c.userid = u.userid) AS modified,
            (SELECT q.quota_bytes FROM ${QUOTA_TABLE} q WHERE q.userid = u.userid) AS quota
          FROM ${USAGE_TABLE} u
-         ${search === '' ? '' : 'WHERE CAST(u.userid AS TEXT) LIKE ?'}
+         ${search === '' ? '' : `WHERE CAST(u.userid AS ${this.#driver.dialect.textCast}) LIKE ?`}
          GROUP BY u.userid ORDER BY ${order} LIMIT ? OFFSET ?`,
         search === '' ? [limit, offset] : [`${search}%`, limit, offset],
       );
