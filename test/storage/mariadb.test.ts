@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, StorageUnavailableError } from '../../src/storage/errors.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
+import { DatabaseClaimedError } from '../../src/sql/database-claim.js';
 import { MysqlDriver } from '../../src/sql/mysql-driver.js';
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
 import { startMariadb, type MariadbServer } from '@syncstorage-ts/test-support';
@@ -107,6 +108,26 @@ describe('MariaDB', skipUnless('mariadb'), () => {
         a.release();
         b.release();
         await driver.close();
+      }
+    });
+
+    test('an owner claim excludes every other claim on its database, not on another one', async () => {
+      const base = url.replace(/\/[^/]*$/, '');
+      const other = await server.createDatabase('claims_other');
+      const drivers = [1, 2, 3].map(
+        (n) => new MysqlDriver({ url: n === 3 ? other : `${base}/${database}` }),
+      );
+      const [first, second, elsewhere] = drivers as [MysqlDriver, MysqlDriver, MysqlDriver];
+      try {
+        const owner = await first.claim('owner');
+        await assert.rejects(second.claim('owner'), DatabaseClaimedError);
+        await assert.rejects(second.claim('sharer'), DatabaseClaimedError);
+        await (await elsewhere.claim('owner')).release();
+        await owner.release();
+        const sharer = await second.claim('sharer');
+        await sharer.release();
+      } finally {
+        await Promise.all(drivers.map((driver) => driver.close()));
       }
     });
 
