@@ -7,6 +7,7 @@ import { CliConfigError } from './config/load-config.js';
 import { registerLoadtestCommand } from './loadtest-command.js';
 import { registerNodesCommand } from './nodes-command.js';
 import { registerUsersCommand } from './users-command.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { registerStorageUserCommands, registerUsageCommand } from './usage-commands.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -31,6 +32,7 @@ registerPurgeCommand(program);
 registerNodesCommand(program);
 registerStorageUserCommands(registerUsersCommand(program));
 registerUsageCommand(program);
+registerBackupCommands(program);
 registerLoadtestCommand(program);
 
 try {
