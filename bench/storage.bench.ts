@@ -1,7 +1,7 @@
 /**
  * npm run bench:storage — the SQL SyncStorage on SQLite (a WAL file, the
- * default synchronous=FULL) and on PostgreSQL (a real server this script
- * starts), each beside the raw driver doing the same inserts in the same run
+ * default synchronous=FULL), on PostgreSQL and on MariaDB (real servers this
+ * script starts), each beside the raw driver doing the same inserts in the same run
  * (the ceiling):
  *
  * - post: 10,000 BSOs in posts of 100 (one `setItems` each) vs the raw
@@ -20,10 +20,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { openSqlStorage } from '../src/storage/sql/index.js';
 import type { BsoInput, SyncStorage } from '../src/storage/sync-storage.js';
-import { startPostgres } from '@syncstorage-ts/test-support';
+import { startMariadb, startPostgres } from '@syncstorage-ts/test-support';
 import { backendEnabled } from '../test/storage/support/storage-backends.js';
 
 const POST_ITEMS = 10_000;
@@ -148,6 +149,46 @@ async function rawPostgres(url: string): Promise<RawDriver> {
     },
     async close() {
       await client.end();
+    },
+  };
+}
+
+/** mysql2 with the same multi-row INSERT per post, in a transaction each. */
+async function rawMysql(url: string): Promise<RawDriver> {
+  const connection = await mysql.createConnection({ uri: url });
+  await connection.query(`${RAW_TABLE} ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+  await connection.query(RAW_INDEX);
+  return {
+    async insertPosts(rows, userId, ts) {
+      for (let i = 0; i < rows.length; i += POST_SIZE) {
+        const chunk = rows.slice(i, i + POST_SIZE);
+        await connection.query('START TRANSACTION');
+        await connection.query(
+          'INSERT INTO raw_bso (userid, collection, id, sortindex, modified, payload, payload_size) VALUES ?',
+          [
+            chunk.map((r) => [
+              userId,
+              7,
+              r.id,
+              r.sortindex ?? null,
+              ts + i,
+              r.payload,
+              r.payload!.length,
+            ]),
+          ],
+        );
+        await connection.query('COMMIT');
+      }
+    },
+    async selectAll(userId) {
+      const [rows] = await connection.query<mysql.RowDataPacket[]>(
+        'SELECT id, modified, payload, sortindex, ttl FROM raw_bso WHERE userid = ? AND collection = 7 ORDER BY modified DESC, id DESC',
+        [userId],
+      );
+      return rows.length;
+    },
+    async close() {
+      await connection.end();
     },
   };
 }
@@ -277,6 +318,24 @@ async function main(): Promise<void> {
       };
       try {
         results.push(await runBackend('postgres (test server, fsync off)', storage, raw, analyze));
+      } finally {
+        await storage.close();
+        await raw.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
+  if (backendEnabled('mariadb')) {
+    const server = await startMariadb();
+    try {
+      const storage = await openSqlStorage({ url: await server.createDatabase('bench_storage') });
+      const raw = await rawMysql(await server.createDatabase('bench_raw'));
+      try {
+        results.push(
+          await runBackend('mariadb (test server, redo log flushed each second)', storage, raw),
+        );
       } finally {
         await storage.close();
         await raw.close();
