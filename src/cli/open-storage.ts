@@ -146,11 +146,7 @@ export async function openServeStorage(
     cache,
     cachedCollections: config.cachedCollections,
     cacheOnlyCollections: config.cacheOnlyCollections,
-    logger: {
-      info: (message) => cacheLogger.info(message),
-      warn: (message) => cacheLogger.warn(message),
-      error: (message) => cacheLogger.error(message),
-    },
+    logger: cacheLogger,
   });
   return config.cache === 'memcached'
     ? { storage, database, sharedCache: store }

@@ -5,6 +5,7 @@
  */
 import { MemoryStore } from '@syncstorage-ts/memcache';
 import type { CacheStore } from '@syncstorage-ts/memcache';
+import type { CacheLogger } from '@syncstorage-ts/cache';
 import {
   type CachedStorage,
   type CachedStorageOptions,
@@ -27,6 +28,23 @@ export interface CachedFixture {
   prefix: string;
   /** Decoded JSON value of a key (prefix added), or undefined. */
   peek(key: string): Promise<unknown>;
+}
+
+/** A `CacheLogger` (the cache package's contract) that keeps each line's level and message. */
+function recordingLogger(logs: CachedFixture['logs']): CacheLogger {
+  const at =
+    (level: string) =>
+    (_obj: Record<string, unknown>, message: string): void => {
+      logs.push({ level, message });
+    };
+  const logger: CacheLogger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return logger;
 }
 
 let nextUserId = 5000 + Math.floor(Math.random() * 1_000_000) * 10;
@@ -57,11 +75,7 @@ export async function cachedFixture(
     cache: chaos,
     keyPrefix: prefix,
     clock: now,
-    logger: {
-      info: (message) => logs.push({ level: 'info', message }),
-      warn: (message) => logs.push({ level: 'warn', message }),
-      error: (message) => logs.push({ level: 'error', message }),
-    },
+    logger: recordingLogger(logs),
   });
   return {
     storage,

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CacheStore } from '@syncstorage-ts/memcache';
 import { MemcachedClient } from '@syncstorage-ts/memcache';
 import { MemoryStore } from '@syncstorage-ts/memcache';
+import { silentLogger } from '@syncstorage-ts/cache';
 import { GuardedCache } from '../../src/storage/cached/guarded-cache.js';
 import { startMemcached, type MemcachedServer } from '@syncstorage-ts/test-support';
 
@@ -21,8 +22,6 @@ function isEntry(v: unknown): v is Entry {
   return typeof v === 'object' && v !== null && typeof (v as Entry).n === 'number';
 }
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-
 function suite(
   name: string,
   open: () => Promise<{ store: CacheStore; close: () => Promise<void> }>,
@@ -33,7 +32,7 @@ function suite(
     let cache: GuardedCache;
     before(async () => {
       ({ store, close } = await open());
-      cache = new GuardedCache(store, quiet, () => []);
+      cache = new GuardedCache(store, silentLogger, () => []);
     });
     after(() => close());
     const key = () => `guarded-${Math.random().toString(36).slice(2)}`;

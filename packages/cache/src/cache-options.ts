@@ -4,7 +4,7 @@
  */
 import type { CacheStore } from '@syncstorage-ts/memcache';
 import { CacheOptionError } from './cache-errors.js';
-import type { CacheLogger } from './degraded-mode.js';
+import { type CacheLogger, silentLogger } from './cache-logger.js';
 import type { GenerationCache } from './generations.js';
 import { checkLifetime } from './lifetime.js';
 
@@ -43,7 +43,7 @@ export interface CacheOptions {
   generationCacheMs?: number;
   /** XFetch early recomputation weight for getOrSet (1 is the paper's default); 0 = off. Default 0. */
   beta?: number;
-  /** pino-compatible logger for the one-line-per-outage messages. Default: silent. */
+  /** A pino logger or any `CacheLogger` (cache-logger.ts), for the one-line-per-outage messages. Default: silent. */
   logger?: CacheLogger;
   /** Milliseconds since the epoch. Default Date.now. */
   clock?: () => number;
@@ -56,8 +56,6 @@ export interface CacheOptions {
 export type ResolvedCacheOptions = Readonly<
   Required<Omit<CacheOptions, 'generations' | 'namespace'>> & { namespace: string | null }
 >;
-
-const silentLogger: CacheLogger = { warn: () => undefined };
 
 export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions {
   if (!options || typeof options.store !== 'object' || options.store === null) {

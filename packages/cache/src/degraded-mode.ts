@@ -9,35 +9,32 @@
  *
  * Caller mistakes (`CacheInputError`, `ValueTooLargeError`, `CacheClosedError`,
  * the toolkit's own key/option errors) still throw: hiding them would hide bugs.
+ * What counts as an outage, and the two log lines, are the package's one
+ * definition (cache-outage.ts), shared with the server's storage layer.
  */
-import { CacheError } from '@syncstorage-ts/memcache';
 import type { CacheCounters } from './cache-stats.js';
-
-/** The part of a pino logger the toolkit uses. */
-export interface CacheLogger {
-  warn(obj: Record<string, unknown>, msg: string): void;
-}
-
-const OUTAGE_CODES = new Set(['CACHE_UNAVAILABLE', 'CACHE_TIMEOUT', 'CACHE_PROTOCOL']);
-
-export function isOutage(err: unknown): err is CacheError {
-  return err instanceof CacheError && OUTAGE_CODES.has(err.code);
-}
+import type { CacheLogger } from './cache-logger.js';
+import { isOutage, OutageMonitor } from './cache-outage.js';
 
 export class StoreGuard {
-  private down = false;
-  private outageStartedAt = 0;
+  private readonly monitor: OutageMonitor;
 
   constructor(
-    private readonly logger: CacheLogger,
+    logger: CacheLogger,
     private readonly counters: CacheCounters,
-    private readonly cacheName: string,
-    private readonly now: () => number,
-  ) {}
+    cacheName: string,
+    now: () => number,
+  ) {
+    this.monitor = new OutageMonitor(
+      logger.child({ cache: cacheName }),
+      'reads miss and writes are skipped',
+      now,
+    );
+  }
 
   /** True between the first failed call of an outage and the next successful one. */
   get degraded(): boolean {
-    return this.down;
+    return this.monitor.isDown;
   }
 
   run<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
@@ -62,32 +59,13 @@ export class StoreGuard {
 
   /** For callers chaining the store's promise themselves: a call succeeded. */
   succeeded(): void {
-    if (this.down) this.recover();
+    if (this.monitor.isDown) this.monitor.succeeded();
   }
 
   /** For callers chaining the store's promise themselves: rethrows unless `err` is an outage. */
   absorb(err: unknown): void {
     if (!isOutage(err)) throw err;
-    this.fail(err);
-  }
-
-  private fail(err: CacheError): void {
     this.counters.errors++;
-    if (this.down) return;
-    this.down = true;
-    this.outageStartedAt = this.now();
-    const server = (err as { server?: unknown }).server;
-    this.logger.warn(
-      { cache: this.cacheName, code: err.code, server, error: err.message },
-      'cache store unreachable: reads miss and writes are skipped until it answers again',
-    );
-  }
-
-  private recover(): void {
-    this.down = false;
-    this.logger.warn(
-      { cache: this.cacheName, outageMs: this.now() - this.outageStartedAt },
-      'cache store answers again: caching resumed',
-    );
+    this.monitor.failed(err);
   }
 }

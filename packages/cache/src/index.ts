@@ -17,8 +17,16 @@ export {
   KeyTrackingDisabledError,
   UnknownCacheError,
 } from './cache-errors.js';
-export type { CacheLogger } from './degraded-mode.js';
-export { isOutage } from './degraded-mode.js';
+// The cache-access core, shared with the server's storage layer.
+export { type CacheLogger, silentLogger } from './cache-logger.js';
+export { isOutage, OutageMonitor } from './cache-outage.js';
+export {
+  casUpdate,
+  storeAccess,
+  type CasAccess,
+  type CasUpdate,
+  type CasUpdateOptions,
+} from './cas-update.js';
 export { GenerationCache } from './generations.js';
 export { decodeKey, encodeKey } from './canonical-key.js';
 export { MAX_KEY_BYTES, rawStoreKey } from './key-builder.js';

@@ -4,7 +4,7 @@
  * implementation's capabilities.
  */
 import type { CacheStore } from '@syncstorage-ts/memcache';
-import { Cache, GenerationCache, type CacheOptions } from '../src/index.js';
+import { Cache, GenerationCache, type CacheLogger, type CacheOptions } from '../src/index.js';
 
 export interface ToolkitFixture {
   store: CacheStore;
@@ -62,10 +62,19 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function recordingLogger(): {
-  lines: LogLine[];
-  warn(obj: Record<string, unknown>, msg: string): void;
-} {
+export function recordingLogger(): CacheLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  return { lines, warn: (obj, msg) => lines.push({ obj, msg }) };
+  const make = (bindings: Record<string, unknown>): CacheLogger => {
+    const log = (obj: Record<string, unknown>, msg: string): void => {
+      lines.push({ obj: { ...bindings, ...obj }, msg });
+    };
+    return {
+      debug: log,
+      info: log,
+      warn: log,
+      error: log,
+      child: (more) => make({ ...bindings, ...more }),
+    };
+  };
+  return Object.assign(make({}), { lines });
 }

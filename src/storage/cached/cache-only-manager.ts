@@ -40,13 +40,15 @@ import {
   ownItem,
 } from './collection-data.js';
 import { ValueTooLargeError } from '@syncstorage-ts/memcache';
+import { casUpdate, type CasUpdateOptions } from '@syncstorage-ts/cache';
 import { isCacheError, type GuardedCache } from './guarded-cache.js';
 import { heldLock, type LockContext } from './lock-scope.js';
 import { findItems } from './page-query.js';
 
 /** API 1.5: a batch lives two hours. */
 const BATCH_LIFETIME_MS = 2 * 60 * 60 * 1000;
-const CAS_ATTEMPTS = 3;
+/** A few rounds, at once: a cache-only write that keeps losing answers ConflictError (503) for the client to retry. */
+const CAS_OPTIONS: CasUpdateOptions = { attempts: 3, pause: () => Promise.resolve() };
 
 interface PendingBatch {
   created: number;
@@ -146,16 +148,21 @@ export class CacheOnlyManager implements CollectionManager {
     userId: UserId,
     change: (current: CollectionData | undefined) => { data?: CollectionData; result: T },
   ): Promise<T> {
-    const { cache } = this.deps;
-    const key = this.key(userId);
-    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const hit = await cache.gets(key, isCollectionData);
-      const { data, result } = change(hit?.value ?? undefined);
-      if (!data) return result;
-      const stored = hit ? await cache.cas(key, data, hit.cas) : await cache.add(key, data);
-      if (stored) return result;
+    let outcome: { result: T } | undefined;
+    const stored = await casUpdate(
+      this.deps.cache.json(isCollectionData),
+      this.key(userId),
+      (current) => {
+        const { data, result } = change(current);
+        outcome = { result };
+        return { next: data, ttl: 0 };
+      },
+      CAS_OPTIONS,
+    );
+    if (!stored || !outcome) {
+      throw new ConflictError(`concurrent writes to ${this.collection}; retry`);
     }
-    throw new ConflictError(`concurrent writes to ${this.collection}; retry`);
+    return outcome.result;
   }
 
   getTimestamp(userId: UserId): Promise<number> {
@@ -241,12 +248,17 @@ export class CacheOnlyManager implements CollectionManager {
   /** Batches still alive; expired ones are dropped from the copy returned. */
   private async batches(userId: UserId): Promise<{ live: Batches; cas?: bigint }> {
     const hit = await this.deps.cache.gets(this.batchesKey(userId), isBatches);
+    return { live: this.live(hit?.value ?? undefined), cas: hit?.cas };
+  }
+
+  /** The batches of a stored record that have not expired. */
+  private live(stored: Batches | undefined): Batches {
     const live: Batches = Object.create(null) as Batches;
     const now = this.deps.clock();
-    for (const [id, batch] of Object.entries(hit?.value ?? {})) {
+    for (const [id, batch] of Object.entries(stored ?? {})) {
       if (batch.created + BATCH_LIFETIME_MS > now) live[id] = batch;
     }
-    return { live, cas: hit?.cas };
+    return live;
   }
 
   private async storeBatches(userId: UserId, live: Batches, cas?: bigint): Promise<void> {
@@ -302,14 +314,19 @@ export class CacheOnlyManager implements CollectionManager {
 
   closeBatch(userId: UserId, batchId: string): Promise<void> {
     return this.guard(async () => {
-      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        const { live, cas } = await this.batches(userId);
-        if (!Object.hasOwn(live, batchId) || cas === undefined) return;
-        delete live[batchId];
-        const ttl = Math.ceil(BATCH_LIFETIME_MS / 1000) + 60;
-        if (await this.deps.cache.cas(this.batchesKey(userId), live, cas, ttl)) return;
-      }
-      throw new ConflictError(`concurrent batch update on ${this.collection}; retry`);
+      const ttl = Math.ceil(BATCH_LIFETIME_MS / 1000) + 60;
+      const closed = await casUpdate(
+        this.deps.cache.json(isBatches),
+        this.batchesKey(userId),
+        (stored) => {
+          const live = this.live(stored);
+          if (!Object.hasOwn(live, batchId)) return { next: undefined, ttl };
+          delete live[batchId];
+          return { next: live, ttl };
+        },
+        CAS_OPTIONS,
+      );
+      if (!closed) throw new ConflictError(`concurrent batch update on ${this.collection}; retry`);
     });
   }
 

@@ -10,16 +10,16 @@
  * deletes that user's keys before anything is served from the cache again.
  * The list is per process: a process that dies during an outage forgets it
  * (documented in README.md of this folder).
+ *
+ * What an outage is, how it is logged and the CAS loop are the cache
+ * package's one core (@syncstorage-ts/cache: isOutage, OutageMonitor,
+ * casUpdate); this file adds what is this layer's own: JSON values, shared
+ * decoded reads, and the users to purge after an outage.
  */
 import type { CacheKey, CacheStore, CasToken } from '@syncstorage-ts/memcache';
-import {
-  CacheClosedError,
-  CacheError,
-  CacheTimeoutError,
-  CacheUnavailableError,
-} from '@syncstorage-ts/memcache';
+import { CacheError } from '@syncstorage-ts/memcache';
+import { type CacheLogger, type CasAccess, isOutage, OutageMonitor } from '@syncstorage-ts/cache';
 import type { UserId } from '../sync-storage.js';
-import type { CachedStorageLogger } from './options.js';
 
 /** More users than this written during one outage cannot all be invalidated. */
 const MAX_TRACKED_USERS = 100_000;
@@ -30,15 +30,6 @@ const MAX_DECODED = 2_000;
 export interface JsonWithCas<T> {
   value: T;
   cas: CasToken;
-}
-
-/** Whether an error means "the cache is not there" (as opposed to "this value is bad"). */
-export function isCacheOutage(error: unknown): boolean {
-  return (
-    error instanceof CacheUnavailableError ||
-    error instanceof CacheTimeoutError ||
-    error instanceof CacheClosedError
-  );
 }
 
 export function isCacheError(error: unknown): error is CacheError {
@@ -77,20 +68,35 @@ export class GuardedCache {
     string,
     { raw: string | Buffer; validate: (v: unknown) => boolean; value: unknown }
   >();
-  private down = false;
+  private readonly monitor: OutageMonitor;
   private readonly writtenWhileDown = new Set<UserId>();
   private overflowed = false;
   private recovering: Promise<void> | undefined;
 
   constructor(
     private readonly store: CacheStore,
-    private readonly logger: CachedStorageLogger,
+    private readonly logger: CacheLogger,
     /** Keys to delete for a user written during an outage. */
     private readonly keysOf: (userId: UserId) => CacheKey[],
-  ) {}
+  ) {
+    this.monitor = new OutageMonitor(
+      logger,
+      'reads come from the database, writes are refused, cache-only collections unavailable',
+    );
+  }
 
   get isDown(): boolean {
-    return this.down;
+    return this.monitor.isDown;
+  }
+
+  /** This cache's JSON values with `validate`, as the cache package's CAS loop reads and writes them. */
+  json<T>(validate: (v: unknown) => v is T, options: { shared?: boolean } = {}): CasAccess<T> {
+    return {
+      gets: (key) => this.gets(key, validate, options),
+      add: (key, value, ttl) => this.add(key, value, ttl),
+      cas: (key, value, cas, ttl) => this.cas(key, value, cas, ttl),
+      delete: (key, cas) => this.delete(key, cas),
+    };
   }
 
   /**
@@ -100,20 +106,21 @@ export class GuardedCache {
    * first success after the outage.
    */
   async noteUnrecordedWrite(userId: UserId): Promise<void> {
-    if (!this.down) {
+    if (!this.monitor.isDown) {
       try {
         for (const key of this.keysOf(userId)) await this.store.delete(key);
         return;
       } catch (error) {
-        if (!isCacheOutage(error)) return;
-        this.markDown(error);
+        if (!isOutage(error)) return;
+        this.monitor.failed(error);
       }
     }
     if (this.writtenWhileDown.size >= MAX_TRACKED_USERS) {
       if (!this.overflowed) {
         this.overflowed = true;
         this.logger.error(
-          `cached storage: more than ${MAX_TRACKED_USERS} users written during a cache outage; ` +
+          { tracked: MAX_TRACKED_USERS },
+          `more than ${MAX_TRACKED_USERS} users written during a cache outage; ` +
             'flush memcached after it recovers to rule out stale entries',
         );
       }
@@ -206,33 +213,22 @@ export class GuardedCache {
     if (this.recovering) await this.recovering.catch(() => undefined);
     // Coming back from an outage: purge what may be stale before anything
     // is read or written (the deletes double as the reachability probe).
-    if (this.down && this.writtenWhileDown.size > 0) await this.recover();
+    if (this.monitor.isDown && this.writtenWhileDown.size > 0) await this.recover();
     let result: T;
     try {
       result = await op();
     } catch (error) {
-      if (isCacheOutage(error)) this.markDown(error);
+      if (isOutage(error)) this.monitor.failed(error);
       throw error;
     }
-    if (this.down) this.markUp();
+    if (this.monitor.isDown) this.markUp();
     return result;
   }
 
-  private markDown(error: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(
-      `cached storage: cache unreachable (${reason}); serving from the database, ` +
-        'cache-only collections unavailable',
-    );
-  }
-
+  /** Up again once the users written during the outage are purged. */
   private markUp(): void {
-    if (!this.down || this.writtenWhileDown.size > 0) return;
-    this.down = false;
-    this.overflowed = false;
-    this.logger.info('cached storage: cache reachable again');
+    if (this.writtenWhileDown.size > 0) return;
+    if (this.monitor.succeeded()) this.overflowed = false;
   }
 
   private recover(): Promise<void> {
@@ -244,7 +240,7 @@ export class GuardedCache {
         }
         this.markUp();
       } catch (error) {
-        if (isCacheOutage(error)) this.markDown(error);
+        if (isOutage(error)) this.monitor.failed(error);
         throw error;
       } finally {
         this.recovering = undefined;

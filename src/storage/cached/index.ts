@@ -17,7 +17,6 @@ export {
   DEFAULT_ENTRY_LIFETIME_SECONDS,
   DEFAULT_LOCK_TTL_SECONDS,
   PRODUCTION_DEFAULTS,
-  type CachedStorageLogger,
   type CachedStorageOptions,
 } from './options.js';
 export type { Metadata } from './metadata.js';

@@ -26,6 +26,7 @@
  * from the database while a write was in flight, after memcached lost the
  * writer's dirty mark (a restart), by a writer that then died.
  */
+import { type CasAccess, casUpdate, type CasUpdateOptions } from '@syncstorage-ts/cache';
 import { ConflictError } from '../errors.js';
 import type { UserId } from '../sync-storage.js';
 import type { CacheKeys } from './cache-keys.js';
@@ -82,12 +83,10 @@ export interface DirtyMark {
  * one metadata key; each round one of them wins, so a dozen concurrent
  * writers need about a dozen rounds. A short random pause spreads them.
  */
-const MARK_ATTEMPTS = 40;
-const UPDATE_ATTEMPTS = 40;
-
-function pause(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
-}
+const CAS_OPTIONS: CasUpdateOptions = {
+  attempts: 40,
+  pause: () => new Promise((resolve) => setTimeout(resolve, Math.random() * 4)),
+};
 
 function isRecordOf(value: unknown, check: (v: unknown) => boolean): boolean {
   return (
@@ -140,7 +139,12 @@ export class MetadataStore {
     private readonly lockTtl: number,
     /** Seconds an entry lives from its rebuild before it is rebuilt again. */
     private readonly entryLifetime: number,
-  ) {}
+  ) {
+    this.access = cache.json(isMetadata, { shared: true });
+  }
+
+  /** The metadata entries as the cache package's CAS loop sees them. */
+  private readonly access: CasAccess<Metadata>;
 
   private nowSeconds(): number {
     return Math.floor(this.clock() / 1000);
@@ -172,10 +176,19 @@ export class MetadataStore {
     overCas?: bigint,
     expired?: Metadata | null,
   ): Promise<Metadata> {
+    const metadata = await this.fromSource(userId, expired);
+    const key = this.keys.metadata(userId);
+    if (overCas === undefined) await this.cache.add(key, metadata);
+    else await this.cache.cas(key, metadata, overCas);
+    return metadata;
+  }
+
+  /** A fresh entry from the database (and cache-only entries). */
+  private async fromSource(userId: UserId, expired?: Metadata | null): Promise<Metadata> {
     const collections = await this.source.collectionTimestamps(userId);
     const storageTs = await this.source.storageTimestamp(userId);
     const floor = Math.max(storageTs, 0, ...Object.values(collections));
-    const metadata: Metadata = {
+    return {
       // An entry that only outlived its lifetime keeps its size estimate.
       size: expired?.size ?? 0,
       last_size_recalc: expired?.last_size_recalc ?? 0,
@@ -187,10 +200,6 @@ export class MetadataStore {
       dirty_since: {},
       overlap: {},
     };
-    const key = this.keys.metadata(userId);
-    if (overCas === undefined) await this.cache.add(key, metadata);
-    else await this.cache.cas(key, metadata, overCas);
-    return metadata;
   }
 
   /**
@@ -198,85 +207,92 @@ export class MetadataStore {
    * CAS keeps losing to concurrent writers of the same user.
    */
   async markDirty(userId: UserId, collection: string): Promise<DirtyMark> {
-    const key = this.keys.metadata(userId);
-    for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
-      const hit = await this.cache.gets(key, isMetadata, { shared: true });
-      if (!hit?.value || this.expired(hit.value)) {
-        await this.rebuild(userId, hit?.cas, hit?.value);
-        continue;
-      }
-      const m = hit.value;
-      const current = m.collections[collection];
-      const inFlight = m.pending[collection] ?? 0;
-      const next: Metadata = {
-        ...m,
-        modified: null,
-        collections: { ...m.collections, [collection]: null },
-        pending: { ...m.pending, [collection]: inFlight + 1 },
-        dirty_since: {
-          ...m.dirty_since,
-          [collection]: m.dirty_since[collection] ?? this.nowSeconds(),
-        },
-        // A dirty collection without a write in flight was left by a failure:
-        // its state is unknown, as when writes overlap.
-        overlap:
-          inFlight > 0 || current === null ? { ...m.overlap, [collection]: true } : m.overlap,
-      };
-      if (!(await this.cache.cas(key, next, hit.cas))) {
-        await pause();
-        continue;
-      }
-      let storageBefore = m.floor;
-      for (const ts of Object.values(m.collections)) {
-        if (ts !== null) storageBefore = Math.max(storageBefore, ts);
-      }
-      return { collection, before: current ?? undefined, storageBefore };
+    let mark: DirtyMark | undefined;
+    const marked = await casUpdate(
+      this.access,
+      this.keys.metadata(userId),
+      async (found) => {
+        // Missing, undecodable or past its lifetime: marked on a fresh rebuild.
+        const m = found && !this.expired(found) ? found : await this.fromSource(userId, found);
+        const current = m.collections[collection];
+        const inFlight = m.pending[collection] ?? 0;
+        let storageBefore = m.floor;
+        for (const ts of Object.values(m.collections)) {
+          if (ts !== null) storageBefore = Math.max(storageBefore, ts);
+        }
+        mark = { collection, before: current ?? undefined, storageBefore };
+        const next: Metadata = {
+          ...m,
+          modified: null,
+          collections: { ...m.collections, [collection]: null },
+          pending: { ...m.pending, [collection]: inFlight + 1 },
+          dirty_since: {
+            ...m.dirty_since,
+            [collection]: m.dirty_since[collection] ?? this.nowSeconds(),
+          },
+          // A dirty collection without a write in flight was left by a failure:
+          // its state is unknown, as when writes overlap.
+          overlap:
+            inFlight > 0 || current === null ? { ...m.overlap, [collection]: true } : m.overlap,
+        };
+        return { next, ttl: 0 };
+      },
+      CAS_OPTIONS,
+    );
+    if (!marked || !mark) {
+      throw new ConflictError('concurrent write to the same storage (metadata CAS lost); retry');
     }
-    throw new ConflictError('concurrent write to the same storage (metadata CAS lost); retry');
+    return mark;
   }
 
   /** Record the outcome of a write marked with `mark`. Never throws a conflict. */
   async finish(userId: UserId, mark: DirtyMark, outcome: WriteOutcome): Promise<void> {
     const key = this.keys.metadata(userId);
     const c = mark.collection;
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const hit = await this.cache.gets(key, isMetadata, { shared: true });
-      // Gone (evicted, flushed): the next reader rebuilds from the database.
-      if (!hit?.value) return;
-      const m = hit.value;
-      const ours = m.collections[c] === null && (m.pending[c] ?? 0) > 0;
-      const left = Math.max(0, (m.pending[c] ?? 0) - 1);
-      let next: Metadata;
-      if (left > 0) {
-        next = { ...m, pending: { ...m.pending, [c]: left }, overlap: { ...m.overlap, [c]: true } };
-      } else if (!ours || m.overlap[c] || outcome.kind === 'unknown') {
-        // Leave it dirty with nothing in flight: the next reader heals it.
-        next = {
-          ...m,
-          collections: { ...m.collections, [c]: null },
-          pending: withoutKey(m.pending, c),
-          overlap: withoutKey(m.overlap, c),
-        };
-      } else {
-        const ts = outcome.kind === 'done' ? outcome.collectionTs : (mark.before ?? null);
-        const collections =
-          ts === null ? withoutKey(m.collections, c) : { ...m.collections, [c]: ts };
-        next = {
-          ...m,
-          collections,
-          pending: withoutKey(m.pending, c),
-          dirty_since: withoutKey(m.dirty_since, c),
-          overlap: withoutKey(m.overlap, c),
-          floor: outcome.kind === 'done' ? Math.max(m.floor, outcome.storageTs) : m.floor,
-          size: outcome.kind === 'done' ? Math.max(0, m.size + outcome.sizeDelta) : m.size,
-        };
-      }
-      next.modified = storageModified(next);
-      if (await this.cache.cas(key, next, hit.cas)) return;
-      await pause();
-    }
+    const recorded = await casUpdate(
+      this.access,
+      key,
+      (m) => {
+        // Gone (evicted, flushed): the next reader rebuilds from the database.
+        if (!m) return { next: undefined, ttl: 0 };
+        const ours = m.collections[c] === null && (m.pending[c] ?? 0) > 0;
+        const left = Math.max(0, (m.pending[c] ?? 0) - 1);
+        let next: Metadata;
+        if (left > 0) {
+          next = {
+            ...m,
+            pending: { ...m.pending, [c]: left },
+            overlap: { ...m.overlap, [c]: true },
+          };
+        } else if (!ours || m.overlap[c] || outcome.kind === 'unknown') {
+          // Leave it dirty with nothing in flight: the next reader heals it.
+          next = {
+            ...m,
+            collections: { ...m.collections, [c]: null },
+            pending: withoutKey(m.pending, c),
+            overlap: withoutKey(m.overlap, c),
+          };
+        } else {
+          const ts = outcome.kind === 'done' ? outcome.collectionTs : (mark.before ?? null);
+          const collections =
+            ts === null ? withoutKey(m.collections, c) : { ...m.collections, [c]: ts };
+          next = {
+            ...m,
+            collections,
+            pending: withoutKey(m.pending, c),
+            dirty_since: withoutKey(m.dirty_since, c),
+            overlap: withoutKey(m.overlap, c),
+            floor: outcome.kind === 'done' ? Math.max(m.floor, outcome.storageTs) : m.floor,
+            size: outcome.kind === 'done' ? Math.max(0, m.size + outcome.sizeDelta) : m.size,
+          };
+        }
+        next.modified = storageModified(next);
+        return { next, ttl: 0 };
+      },
+      CAS_OPTIONS,
+    );
     // Could not record the outcome: drop the entry, the database is the truth.
-    await this.cache.delete(key);
+    if (!recorded) await this.cache.delete(key);
   }
 
   /**

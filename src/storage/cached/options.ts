@@ -3,16 +3,10 @@
  */
 import { MAX_RELATIVE_TTL, MemcachedClient } from '@syncstorage-ts/memcache';
 import type { CacheStore } from '@syncstorage-ts/memcache';
+import { type CacheLogger, silentLogger } from '@syncstorage-ts/cache';
 import { isValidCollectionName } from '../bso-rules.js';
 import { StorageInputError } from '../errors.js';
 import type { SyncStorage } from '../sync-storage.js';
-
-/** The subset of a pino-style logger this layer writes to. */
-export interface CachedStorageLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /** Seed 000: a cache-level lock expires after five minutes. */
 export const DEFAULT_LOCK_TTL_SECONDS = 300;
@@ -54,8 +48,8 @@ export interface CachedStorageOptions {
   lockTtl?: number;
   /** Seconds a metadata entry is trusted from its rebuild from the database. Default 300. */
   entryLifetime?: number;
-  /** Where outages and recoveries are reported. Default: silent. */
-  logger?: CachedStorageLogger;
+  /** Where outages and recoveries are reported: a pino logger or any `CacheLogger` (@syncstorage-ts/cache). Default: silent. */
+  logger?: CacheLogger;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -69,11 +63,9 @@ export interface ResolvedOptions {
   readonly cacheLocks: boolean;
   readonly lockTtl: number;
   readonly entryLifetime: number;
-  readonly logger: CachedStorageLogger;
+  readonly logger: CacheLogger;
   readonly clock: () => number;
 }
-
-const silent: CachedStorageLogger = { info() {}, warn() {}, error() {} };
 
 export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
   const cached = new Set(options.cachedCollections ?? []);
@@ -129,7 +121,7 @@ export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
     cacheLocks: options.cacheLocks ?? false,
     lockTtl,
     entryLifetime,
-    logger: options.logger ?? silent,
+    logger: (options.logger ?? silentLogger).child({ component: 'cached storage' }),
     clock: options.clock ?? Date.now,
   });
 }
