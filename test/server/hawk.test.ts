@@ -21,7 +21,9 @@ interface HawkVector {
 }
 
 const vectors = (
-  JSON.parse(readFileSync('/work/shared/vectors/auth.json', 'utf8')) as { hawk: HawkVector[] }
+  JSON.parse(readFileSync(new URL('../vectors/auth.json', import.meta.url), 'utf8')) as {
+    hawk: HawkVector[];
+  }
 ).hawk;
 
 function signingInput(v: HawkVector) {

@@ -22,7 +22,9 @@ interface TokenVector {
 }
 
 const vectors = (
-  JSON.parse(readFileSync('/work/shared/vectors/auth.json', 'utf8')) as { tokenlib: TokenVector[] }
+  JSON.parse(readFileSync(new URL('../vectors/auth.json', import.meta.url), 'utf8')) as {
+    tokenlib: TokenVector[];
+  }
 ).tokenlib;
 
 describe('tokenlib tokens (vectors from Mozilla tokenlib)', () => {

@@ -1,6 +1,6 @@
 /**
  * Ketama consistent hashing, point for point compatible with libmemcached
- * 1.0.18 (checked against `shared/vectors/ketama.json`, produced through pylibmc):
+ * 1.0.18 (checked against `test/vectors/ketama.json`, a copy of shared/vectors produced through pylibmc):
  *
  * - `ketama-weighted` (MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, libketama's scheme):
  *   a server gets floor(weight/total × 40 × servers) × 4 points, computed in

@@ -4,8 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   KetamaRing,
@@ -22,17 +21,9 @@ interface Vector {
   key_to_server_index: Record<string, number>;
 }
 
-// The first shared/vectors/ketama.json above this file: the checkout may be
-// /work/main or a worktree deeper down (KETAMA_VECTORS overrides).
-function findVectors(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'vectors', 'ketama.json');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir)
-      throw new Error('shared/vectors/ketama.json not found; set KETAMA_VECTORS');
-  }
-}
-const vectorsPath = process.env.KETAMA_VECTORS ?? findVectors();
+// A copy of shared/vectors/ketama.json (made through pylibmc); KETAMA_VECTORS overrides.
+const vectorsPath =
+  process.env.KETAMA_VECTORS ?? fileURLToPath(new URL('./vectors/ketama.json', import.meta.url));
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as Record<string, Vector>;
 
 function ringFor(vector: Vector, distribution: KetamaDistribution): KetamaRing {
