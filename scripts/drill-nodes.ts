@@ -292,7 +292,7 @@ const dir = mkdtempSync(join(tmpdir(), 'drill-nodes-'));
 const [postgres, memcached] = await Promise.all([startPostgres(), startMemcached()]);
 const proxies: TcpProxy[] = [];
 const nodes: DrillServer[] = [];
-let pass = false;
+const outcome = { pass: false };
 try {
   for (let i = 0; i < NODES; i++) {
     const proxy = await startTcpProxy(memcached.port);
@@ -393,7 +393,7 @@ try {
   const lostWrites = verdict.lost + verdict.corrupt + finalLost;
   const halfBatches = verdict.halfApplied + verdict.uncommittedVisible;
   const serverErrors = loadServerErrors + counts.serverErrors;
-  pass =
+  const pass =
     counts.staleReads === 0 &&
     counts.staleAccepted === 0 &&
     lostWrites === 0 &&
@@ -402,6 +402,7 @@ try {
     refusals.every(Boolean) &&
     counts.reads > 0 &&
     Number.isFinite(recoveryMs);
+  outcome.pass = pass;
   const errors = Object.entries(summary.failuresByStatus)
     .map(([status, kinds]) => `${status} ${JSON.stringify(kinds)}`)
     .join(', ');
@@ -424,4 +425,4 @@ try {
   await Promise.all([memcached.stop(), postgres.stop()]);
   rmSync(dir, { recursive: true, force: true });
 }
-process.exit(pass ? 0 : 1);
+process.exit(outcome.pass ? 0 : 1);
