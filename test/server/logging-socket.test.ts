@@ -132,12 +132,17 @@ describe('over a real socket', () => {
   });
 
   test('close() lets an in-flight request finish', async () => {
+    // Close only once the server holds the request (a fixed sleep lost the
+    // race on a loaded machine: the request had not arrived yet).
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
     const h = await createHarness({
       wrap: (storage) =>
         new Proxy(storage, {
           get(target, prop, receiver) {
             if (prop === 'getCollectionCounts') {
               return async (uid: number) => {
+                arrived();
                 await new Promise((r) => setTimeout(r, 300));
                 return target.getCollectionCounts(uid);
               };
@@ -157,7 +162,7 @@ describe('over a real socket', () => {
       transport: fetchTransport(baseUrl),
     });
     const slow = client.get('/info/collection_counts');
-    await new Promise((r) => setTimeout(r, 100));
+    await inFlight;
     const closing = h.close();
     const res = await slow;
     assert.equal(res.status, 200);
