@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../server/config/server-config.js';
 import { CliConfigError } from './config/load-config.js';
+import { registerImportCommand } from './import-command.js';
 import { registerLoadtestCommand } from './loadtest-command.js';
 import { registerNodesCommand } from './nodes-command.js';
 import { registerUsersCommand } from './users-command.js';
@@ -33,6 +34,7 @@ registerNodesCommand(program);
 registerStorageUserCommands(registerUsersCommand(program));
 registerUsageCommand(program);
 registerBackupCommands(program);
+registerImportCommand(program);
 registerLoadtestCommand(program);
 
 try {

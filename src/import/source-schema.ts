@@ -1,0 +1,117 @@
+/**
+ * Which server wrote a source database, from its tables and columns:
+ *
+ * - ours, or Mozilla's old Python server (server-syncstorage, the layout we
+ *   keep): `collections(collectionid, name)`, `user_collections`, `bso` or
+ *   shards `bso0…bsoN`, `ttl` in seconds;
+ * - syncstorage-rs on MySQL: the same tables after its migrations, but
+ *   `collections(id, name)` and `bso.ttl` in milliseconds (its `expiry`
+ *   renamed, syncstorage-mysql/migrations/2019-09-11-164500);
+ * - syncstorage-rs on PostgreSQL (`bsos`, keyed by FxA uid and key id):
+ *   recognised and refused, since its users carry no token-server uid.
+ *
+ * Anything else is refused with the tables found.
+ */
+import type { SqlDialectName, SqlExecutor } from '../sql/sql-types.js';
+
+export type SourceKind = 'syncstorage-ts' | 'server-syncstorage' | 'syncstorage-rs-mysql';
+
+export interface SourceSchema {
+  kind: SourceKind;
+  /** BSO tables, by shard (`userid % length`), or the one `bso`. */
+  bsoTables: string[];
+  /** The id column of `collections`. */
+  collectionIdColumn: 'collectionid' | 'id';
+  /** What a `bso.ttl` counts: absolute seconds (ours) or milliseconds (syncstorage-rs). */
+  ttlUnit: 'seconds' | 'ms';
+  /** The token server's `users`, `nodes`, `services` live in the same database. */
+  hasTokenserverTables: boolean;
+}
+
+export class UnknownSourceError extends Error {}
+
+/** The catalog queries, per dialect (the only dialect-specific SQL of the import). */
+const CATALOG: Record<SqlDialectName, { tables: string; columns: string }> = {
+  sqlite: {
+    tables: "SELECT name FROM sqlite_master WHERE type = 'table'",
+    columns: 'SELECT name FROM pragma_table_info(?)',
+  },
+  postgres: {
+    tables:
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+    columns:
+      'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?',
+  },
+  mysql: {
+    tables:
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
+    columns:
+      'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?',
+  },
+};
+
+async function names(executor: SqlExecutor, sql: string, params: string[] = []): Promise<string[]> {
+  const rows = await executor.rows(sql, params);
+  return rows.map(([name]) => String(name).toLowerCase());
+}
+
+export async function detectSourceSchema(
+  executor: SqlExecutor,
+  dialect: SqlDialectName,
+): Promise<SourceSchema> {
+  const catalog = CATALOG[dialect];
+  const tables = new Set(await names(executor, catalog.tables));
+  const columns = (table: string) => names(executor, catalog.columns, [table]);
+  const hasTokenserverTables = ['users', 'nodes', 'services'].every((t) => tables.has(t));
+  if (tables.has('bsos') && (await columns('bsos')).includes('fxa_uid')) {
+    throw new UnknownSourceError(
+      'this is a syncstorage-rs PostgreSQL database (bsos keyed by FxA uid): not importable yet, ' +
+        'its users have no token-server uid to map to ours',
+    );
+  }
+  if (!tables.has('collections') || !tables.has('user_collections')) {
+    throw new UnknownSourceError(
+      `not a sync storage database this import knows: no collections / user_collections tables ` +
+        `(found: ${[...tables].sort().join(', ') || 'no tables'})`,
+    );
+  }
+  const shards = [...tables].filter((t) => /^bso\d+$/.test(t));
+  const bsoTables = tables.has('bso')
+    ? ['bso']
+    : shards.length > 0
+      ? Array.from({ length: shards.length }, (_, n) => `bso${n}`)
+      : [];
+  if (bsoTables.length === 0 || bsoTables.some((t) => !tables.has(t))) {
+    throw new UnknownSourceError(
+      `no bso table (or bso0…bsoN shards without gaps) in the source (found: ${[...tables].sort().join(', ')})`,
+    );
+  }
+  const collectionColumns = await columns('collections');
+  const bsoColumns = await columns(bsoTables[0]!);
+  for (const needed of ['userid', 'collection', 'id', 'sortindex', 'payload', 'modified', 'ttl']) {
+    if (!bsoColumns.includes(needed)) {
+      throw new UnknownSourceError(`${bsoTables[0]} has no ${needed} column: unknown layout`);
+    }
+  }
+  if (collectionColumns.includes('collectionid')) {
+    return {
+      kind: tables.has('syncstorage_schema') ? 'syncstorage-ts' : 'server-syncstorage',
+      bsoTables,
+      collectionIdColumn: 'collectionid',
+      ttlUnit: 'seconds',
+      hasTokenserverTables,
+    };
+  }
+  if (collectionColumns.includes('id')) {
+    return {
+      kind: 'syncstorage-rs-mysql',
+      bsoTables,
+      collectionIdColumn: 'id',
+      ttlUnit: 'ms',
+      hasTokenserverTables,
+    };
+  }
+  throw new UnknownSourceError(
+    `collections has neither collectionid (ours, server-syncstorage) nor id (syncstorage-rs MySQL)`,
+  );
+}
