@@ -75,8 +75,14 @@ describe(
       await page.fill('#search', '424');
       await page.click('#user-search button');
       const row = page.locator('#users-table tbody tr');
-      await row.first().waitFor();
-      assert.equal(await row.count(), 1);
+      // The table first shows every user; wait for the search's answer to
+      // replace it (reading at once raced it on a loaded machine: 2 rows).
+      await page.waitForFunction(
+        "document.querySelectorAll('#users-table tbody tr').length === 1",
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.match(await row.first().innerText(), /4242/);
       await row.first().click();
       await page.locator('#collections-table tbody tr').first().waitFor();
       assert.match(await page.locator('#collections-table').innerText(), /bookmarks\s+1\s+2\.0 KB/);
