@@ -18,6 +18,8 @@
  * - The source must be still: a write less than `quietSeconds` old, or a
  *   user's collection timestamps changing during the copy, stops the import
  *   with how to stop the old server.
+ * - The token server's users, nodes and services come along when the
+ *   source has them (tokenserver-rows.ts): uids stay the same.
  * - The verification pass compares, per user and collection, the count,
  *   the collection timestamp and a SHA-256 over every row on both sides.
  */
@@ -30,6 +32,7 @@ import { inWriteTransaction, onReadConnection } from '../sql/sql-transaction.js'
 import type { SqlDriver, SqlExecutor, SqlValue } from '../sql/sql-types.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { detectSourceSchema, type SourceSchema } from './source-schema.js';
+import { copyTokenserverRows, type TokenserverCopy } from './tokenserver-rows.js';
 
 export interface ImportOptions {
   source: SqlDriver;
@@ -60,6 +63,8 @@ export interface CollectionDifference {
 
 export interface ImportResult {
   schema: SourceSchema;
+  /** Rows of the token server's tables copied (when the source has them). */
+  tokenserver?: TokenserverCopy;
   users: number;
   imported: number;
   skipped: number;
@@ -139,6 +144,11 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
     return result;
   }
 
+  if (schema.hasTokenserverTables) {
+    result.tokenserver = await copyTokenserverRows(source, target);
+    const t = result.tokenserver;
+    print(`token server: ${t.users} users, ${t.nodes} nodes, ${t.services} services copied\n`);
+  }
   const layout = new ShardLayout(options.targetShards ?? 0);
   const registry = new CollectionRegistry(target.dialect);
   await inWriteTransaction(target, 60_000, (executor) =>

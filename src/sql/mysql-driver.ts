@@ -97,6 +97,7 @@ export const mysqlDialect: SqlDialect = Object.freeze({
       .map(([column, value]) => `${target}.${column} = ${value}`)
       .join(', ')} WHERE ${where}`,
   lastInsertId: 'SELECT LAST_INSERT_ID() AS id',
+  identityCatchUp: () => null,
   bigintCast: 'SIGNED',
   textCast: 'CHAR',
   intCast: 'SIGNED',

@@ -52,6 +52,9 @@ export const postgresDialect: SqlDialect = Object.freeze({
     sharer: 'SELECT pg_try_advisory_lock_shared(740251, 13) AS ok',
   },
   ...standardSqlSyntax,
+  identityCatchUp: (table: string, column: string) =>
+    `SELECT setval(pg_get_serial_sequence('${table}', '${column}'),
+       GREATEST((SELECT MAX(${column}) FROM ${table}), 1))`,
   boundedDelete: (table: string, condition: string) =>
     `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${condition} LIMIT ?))`,
 });

@@ -120,6 +120,13 @@ export interface SqlDialect {
    * RETURNING works (`insertReturningId`).
    */
   readonly lastInsertId: string | null;
+  /**
+   * After rows were inserted with explicit ids into `table.column` (an
+   * identity column): the statement that moves its generator past them.
+   * PostgreSQL's identity sequences do not follow explicit ids; SQLite's
+   * AUTOINCREMENT and MySQL's AUTO_INCREMENT do (null).
+   */
+  identityCatchUp(table: string, column: string): string | null;
   /** A DELETE of at most `LIMIT ?` rows of `table` matching `condition` (found through an index). */
   boundedDelete(table: string, condition: string): string;
 }

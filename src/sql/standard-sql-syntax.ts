@@ -8,6 +8,7 @@ import type { SqlDialect } from './sql-types.js';
 export const standardSqlSyntax = Object.freeze({
   migrationUnlock: null,
   lastInsertId: null,
+  identityCatchUp: () => null,
   ignoreDuplicate: () => 'ON CONFLICT DO NOTHING',
   upsert: (keyColumns: string, assignments: string) =>
     `ON CONFLICT (${keyColumns}) DO UPDATE SET ${assignments}`,

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { startMariadb, type MariadbServer } from '@syncstorage-ts/test-support';
 import { runImport, SourceBeingWrittenError } from '../../src/import/import-run.js';
 import { UnknownSourceError } from '../../src/import/source-schema.js';
+import { TOKENSERVER_SQL } from '../../src/tokenserver/tokenserver-schema.js';
 import { buildApp } from '../../src/server/app.js';
 import { openSqlDriver } from '../../src/sql/open-sql-driver.js';
 import type { SqlDriver } from '../../src/sql/sql-types.js';
@@ -353,6 +354,15 @@ describe('import from syncstorage-rs on MySQL (MariaDB)', skipUnless('mariadb'),
     const url = await server.createDatabase('syncstorage_rs');
     const raw = await rawMysql(url);
     await fillSyncstorageRsMysql(raw);
+    // Its token server in the same database (tokenserver-mysql's tables).
+    for (const sql of TOKENSERVER_SQL.mysql.tables) await raw.exec(sql);
+    await raw.exec(
+      "INSERT INTO services (id, service, pattern) VALUES (5, 'sync-1.5', '{node}/1.5/{uid}')",
+    );
+    await raw.exec("INSERT INTO nodes VALUES (3, 5, 'https://old.example', 1, 2, 100, 0, 0)");
+    const user = 'INSERT INTO users VALUES (?, 5, ?, ?, ?, ?, NULL, 3, ?)';
+    await raw.exec(user, [7, 'a@api.accounts.firefox.com', 11, 'aaaa', T0, 12]);
+    await raw.exec(user, [8, 'b@api.accounts.firefox.com', 21, 'bbbb', T0, 22]);
     await raw.close();
     const source = await openSqlDriver({ url });
     const targetUrl = `sqlite:${join(dir, 'target-rs.db')}`;
@@ -360,6 +370,36 @@ describe('import from syncstorage-rs on MySQL (MariaDB)', skipUnless('mariadb'),
       const result = await importInto(source, targetUrl);
       assert.equal(result.schema.kind, 'syncstorage-rs-mysql');
       assert.equal(result.rows, 28);
+      assert.deepEqual(result.tokenserver, { services: 0, nodes: 1, users: 2 });
+      const tokens = rawSqlite(targetUrl.slice('sqlite:'.length));
+      try {
+        const users = await tokens.rows(
+          `SELECT u.uid, u.email, u.generation, u.client_state, u.keys_changed_at, n.node, s.service
+           FROM users u JOIN nodes n ON n.id = u.nodeid JOIN services s ON s.id = u.service ORDER BY u.uid`,
+        );
+        assert.deepEqual(users, [
+          {
+            uid: 7,
+            email: 'a@api.accounts.firefox.com',
+            generation: 11,
+            client_state: 'aaaa',
+            keys_changed_at: 12,
+            node: 'https://old.example',
+            service: 'sync-1.5',
+          },
+          {
+            uid: 8,
+            email: 'b@api.accounts.firefox.com',
+            generation: 21,
+            client_state: 'bbbb',
+            keys_changed_at: 22,
+            node: 'https://old.example',
+            service: 'sync-1.5',
+          },
+        ]);
+      } finally {
+        await tokens.close();
+      }
       assert.deepEqual(result.differences, []);
       await assertSyncsAsBefore(targetUrl);
       const storage = await openSqlStorage({ url: targetUrl });
