@@ -51,10 +51,33 @@ export function explainDatabaseFailure(url: string, error: unknown): StartupErro
       options,
     );
   }
-  // PostgreSQL 28P01 invalid_password, 28000 invalid_authorization; MySQL 1045.
-  if (has('28P01', '28000', 'ER_ACCESS_DENIED_ERROR')) {
+  // PostgreSQL 28P01 invalid_password (it says no more, whether the role exists or not).
+  if (has('28P01')) {
     return new StartupError(
-      `the database at ${shown} refused user ${userOf(url)}: wrong password or no access`,
+      `the database at ${shown} refused the password of user ${userOf(url)}`,
+      options,
+    );
+  }
+  // The server asks for a password (scram-sha-256, md5) and the URL has none: pg
+  // fails on the client side ("SASL: … client password must be a string").
+  if (/client password must be a string/.test(causeMessage(error))) {
+    return new StartupError(
+      `the database at ${shown} asks user ${userOf(url)} for a password and the URL gives none (postgres://user:password@host/database)`,
+      options,
+    );
+  }
+  // PostgreSQL 28000 invalid_authorization: a role that may not log in, no
+  // pg_hba.conf line; its own message says which.
+  if (has('28000')) {
+    return new StartupError(
+      `the database at ${shown} refused user ${userOf(url)}: ${causeMessage(error)}`,
+      options,
+    );
+  }
+  // MySQL/MariaDB 1045: the same code for a wrong password, a missing one, an unknown user.
+  if (has('ER_ACCESS_DENIED_ERROR')) {
+    return new StartupError(
+      `the database at ${shown} refused user ${userOf(url)}: wrong password, or the user may not connect from this host`,
       options,
     );
   }

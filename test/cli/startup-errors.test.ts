@@ -78,7 +78,8 @@ const NOBODY = { uid: 65534, gid: 65534 };
 describe('start-up failures', () => {
   let postgres: PostgresServer;
   before(async () => {
-    postgres = await startPostgres();
+    // Password authentication, so a wrong password is refused as in production.
+    postgres = await startPostgres({ password: 'right-pw' });
   });
   after(() => postgres.stop());
 
@@ -119,17 +120,40 @@ describe('start-up failures', () => {
     );
   });
 
-  test('the database: unreachable, user refused, missing, unknown scheme', async () => {
+  test('the database: unreachable, password refused or missing, user refused, database missing, unknown scheme', async () => {
     const url = new URL(postgres.url);
     const dead = `postgres://u:secretpw@127.0.0.1:${await freePort()}/db`;
     const unreachable = await cli(['serve', '--database', dead, '--master-secret', 's']);
     assertOneLine(unreachable, /cannot reach the database .*connection refused/, /--database/);
     assert.doesNotMatch(unreachable.stderr, /secretpw/, 'the password is not shown');
-    const refused = new URL(url);
-    refused.username = 'nobody_here';
+    const wrong = new URL(url);
+    wrong.password = 'wrong-pw';
+    const refused = await cli(['serve', '--database', wrong.href, '--master-secret', 's']);
     assertOneLine(
-      await cli(['serve', '--database', refused.href, '--master-secret', 's']),
-      /refused user nobody_here/,
+      refused,
+      /the database at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/syncstorage_test refused the password of user postgres/,
+      /--database \(SYNC_SYNCSTORAGE__DATABASE_URL\)/,
+    );
+    assert.doesNotMatch(refused.stderr, /wrong-pw/, 'the password is not shown');
+    const none = new URL(url);
+    none.password = '';
+    assertOneLine(
+      await cli(['serve', '--database', none.href, '--master-secret', 's']),
+      /the database at \S+ asks user postgres for a password and the URL gives none/,
+      /--database/,
+    );
+    // A role that may not log in: refused whatever the password (28000, not 28P01).
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    await admin.query(`CREATE ROLE no_login PASSWORD 'pw' NOLOGIN`);
+    await admin.end();
+    const noLogin = new URL(url);
+    noLogin.username = 'no_login';
+    noLogin.password = 'pw';
+    assertOneLine(
+      await cli(['serve', '--database', noLogin.href, '--master-secret', 's']),
+      /refused user no_login: role "no_login" is not permitted to log in/,
       /SYNC_SYNCSTORAGE__DATABASE_URL/,
     );
     const missing = new URL(url);

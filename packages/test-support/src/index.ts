@@ -5,7 +5,7 @@ export { fuzzRuns } from './fuzz-runs.js';
 export { memcachedBinary, startMemcached } from './memcached-server.js';
 export type { MemcachedOptions, MemcachedServer } from './memcached-server.js';
 export { postgresBinDir, startPostgres } from './postgres-server.js';
-export type { PostgresServer } from './postgres-server.js';
+export type { PostgresOptions, PostgresServer } from './postgres-server.js';
 export { nginxBinary, startNginx } from './nginx-server.js';
 export type { NginxServer } from './nginx-server.js';
 export { startTcpProxy } from './tcp-proxy.js';

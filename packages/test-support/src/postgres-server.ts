@@ -4,10 +4,23 @@
  * removed afterwards. PostgreSQL refuses to run as root, so when we are root
  * it runs as the unprivileged `postgres` user the package creates.
  *
- * Set TEST_DATABASE_URL to use an existing server instead.
+ * Trust authentication by default (no passwords in test URLs). With
+ * `{ password }` TCP connections need it (scram-sha-256 in pg_hba.conf, the
+ * `postgres` role given that password; local socket connections stay trusted),
+ * so a test can see what a wrong password does.
+ *
+ * Set TEST_DATABASE_URL to use an existing server instead (not with `password`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  chmodSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killWithTestProcess } from './child-cleanup.js';
@@ -19,6 +32,14 @@ export interface PostgresServer {
   /** Create another empty database on the same server and return its URL. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /**
+   * The `postgres` role's password; TCP connections (every URL this gives)
+   * must then present it, checked with scram-sha-256. Default: trust, no password.
+   */
+  password?: string;
 }
 
 export function postgresBinDir(): string {
@@ -42,9 +63,9 @@ function asPostgresUser(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const external = process.env.TEST_DATABASE_URL;
-  if (external) {
+  if (external && options.password === undefined) {
     return { url: external, createDatabase: async () => external, stop: async () => undefined };
   }
   const bin = postgresBinDir();
@@ -55,9 +76,17 @@ export async function startPostgres(): Promise<PostgresServer> {
   const dataDir = join(dir, 'data');
   const spawnOptions = user ? { uid: user.uid, gid: user.gid } : {};
 
+  const auth = ['--auth=trust'];
+  if (options.password !== undefined) {
+    // initdb writes pg_hba.conf from these and sets the role's password from the file.
+    const pwfile = join(dir, 'password');
+    writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
+    if (user) chownSync(pwfile, user.uid, user.gid);
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
   execFileSync(
     join(bin, 'initdb'),
-    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'],
+    ['-D', dataDir, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync', '--locale=C'],
     { stdio: 'ignore', ...spawnOptions },
   );
   const port = await freePort();
@@ -92,7 +121,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   exited.catch(() => undefined);
   await Promise.race([waitForPort(port), exited]);
 
-  const base = `postgres://postgres@127.0.0.1:${port}`;
+  const credentials =
+    options.password === undefined
+      ? 'postgres'
+      : `postgres:${encodeURIComponent(options.password)}`;
+  const base = `postgres://${credentials}@127.0.0.1:${port}`;
   const createDatabase = async (name: string): Promise<string> => {
     const { default: pg } = await import('pg');
     // The server accepts connections a moment before it accepts queries.
