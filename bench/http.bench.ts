@@ -19,11 +19,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { buildHawkHeader } from '../src/server/auth/hawk.js';
+import { cpuMicros } from './process-cpu.js';
 import { mintToken } from '../src/server/auth/tokenlib.js';
 
 // Given to the servers (BENCH_SECRET), which verify what this signs.
@@ -110,17 +111,6 @@ interface Sample {
   latencyP99Ms: number;
   non2xx: number;
   errors: number;
-}
-
-/** User + system CPU time of a process so far, µs (from /proc; null where there is none). */
-function cpuMicros(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
 }
 
 async function run(scenario: Scenario, seconds: number): Promise<Sample> {

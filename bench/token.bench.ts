@@ -3,24 +3,38 @@
  * row exists; the FxA access token is an RS256 JWT checked against a local
  * JWK, as Firefox reuses its token until it expires), beside a bare Fastify
  * handler returning a same-sized JSON answer (the framework ceiling), in the
- * same run. Each server runs in its own process (bench/token-bench-server.ts
- * under tsx), so the load generator does not share its event loop. Warm-up
- * unmeasured, then BENCH_ROUNDS rounds taking each server in turn; the ratio
- * is the median of per-round ratios. Target: ≥ 40 % of the ceiling.
+ * same run. Each server runs in its own process as built
+ * (bench/token-bench-server.mjs over `dist/`, plain Node, with the logger
+ * `syncstorage tokenserver` runs), so the load generator does not share its
+ * event loop. Warm-up unmeasured, then BENCH_ROUNDS rounds taking each
+ * server in turn; the ratio is the median of per-round ratios. The machine's
+ * load average is printed and recorded beside the figures.
+ * Target: ≥ 40 % of the ceiling.
  *
- * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3).
+ * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (5);
+ * BENCH_PROFILE=<dir> writes the servers' CPU profiles (the results are then
+ * not written).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { cpuMicros } from './process-cpu.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 const SECRET = 'bench master secret';
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SCRIPT = new URL('./token-bench-server.ts', import.meta.url).pathname;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const PROFILE = process.env.BENCH_PROFILE;
+const SCRIPT = new URL('./token-bench-server.mjs', import.meta.url).pathname;
+if (!existsSync(new URL('../dist/tokenserver/index.js', import.meta.url))) {
+  throw new Error(
+    'dist/ is missing: run `npm run bench:token` (it builds first) or `npm run build`',
+  );
+}
 
 const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
 const jwk = { ...(await exportJWK(publicKey)), kid: 'bench' };
@@ -47,8 +61,13 @@ interface Server {
 
 function start(kind: string): Promise<Server> {
   const child = fork(SCRIPT, [kind], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_SECRET: SECRET, BENCH_JWK: JSON.stringify(jwk) },
+    execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
+    env: {
+      ...process.env,
+      BENCH_SECRET: SECRET,
+      BENCH_JWK: JSON.stringify(jwk),
+      BENCH_DIR: mkdtempSync(join(tmpdir(), 'bench-token-')),
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -58,14 +77,20 @@ function start(kind: string): Promise<Server> {
 }
 
 async function load(server: Server, seconds: number) {
+  const cpuBefore = cpuMicros(server.child.pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}/1.0/sync/1.5`,
     connections: CONNECTIONS,
     duration: seconds,
     headers,
   });
+  const cpuAfter = cpuMicros(server.child.pid);
   return {
     requestsPerSecond: Math.round(result.requests.average),
+    serverCpuUsPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : Math.round((cpuAfter - cpuBefore) / result.requests.total),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -78,6 +103,7 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+const loadBefore = loadavg()[0]!;
 const ceiling = await start('ceiling');
 const token = await start('token');
 try {
@@ -106,6 +132,7 @@ try {
     scenario,
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     perRound: runs.map((r) => r.requestsPerSecond),
+    serverCpuUsPerRequest: median(runs.map((r) => r.serverCpuUsPerRequest ?? Number.NaN)),
     latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
     latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
@@ -113,6 +140,7 @@ try {
   console.log(
     'scenario'.padEnd(48),
     'req/s'.padStart(8),
+    'CPU µs/req'.padStart(11),
     'p50 ms'.padStart(7),
     'p99 ms'.padStart(7),
     'non-2xx'.padStart(8),
@@ -121,33 +149,60 @@ try {
     console.log(
       row.scenario.padEnd(48),
       String(row.requestsPerSecond).padStart(8),
+      String(row.serverCpuUsPerRequest).padStart(11),
       String(row.latencyP50Ms).padStart(7),
       String(row.latencyP99Ms).padStart(7),
       String(row.non2xx).padStart(8),
     );
   }
-  console.log(`token server / ceiling: ${(ratio * 100).toFixed(1)} % (target ≥ 40 %)`);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(
-    new URL('./results/token.json', import.meta.url),
-    `${JSON.stringify(
-      {
-        benchmark: 'token',
-        date: new Date().toISOString(),
-        node: process.version,
-        connections: CONNECTIONS,
-        durationSeconds: SECONDS,
-        warmupSeconds: WARMUP,
-        rounds: ROUNDS,
-        rows: summary,
-        ratio: Math.round(ratio * 1000) / 1000,
-        target: 0.4,
-      },
-      null,
-      2,
-    )}\n`,
+  const loadAfter = loadavg()[0]!;
+  const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const perRound = samples.token!.map(
+    (s, i) => s.requestsPerSecond / samples.ceiling![i]!.requestsPerSecond,
   );
+  // The same comparison in server CPU per request: less moved by other load.
+  const [ceilingCpu, tokenCpu] = summary.map((row) => row.serverCpuUsPerRequest);
+  const cpuRatio = ceilingCpu! / tokenCpu!;
+  console.log(`token server / ceiling: ${percent(ratio)} (target ≥ 40 %)`);
+  console.log(`per-round ratios: ${perRound.map(percent).join(', ')}`);
+  console.log(`ceiling CPU / token server CPU per request: ${percent(cpuRatio)}`);
+  console.log(
+    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (${availableParallelism()} cores)`,
+  );
+  if (PROFILE) {
+    console.log(`profiles in ${PROFILE} (results not written)`);
+  } else {
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(
+      new URL('./results/token.json', import.meta.url),
+      `${JSON.stringify(
+        {
+          benchmark: 'token',
+          date: new Date().toISOString(),
+          node: process.version,
+          server: 'dist/ (built), plain Node, buffered JSON logger to /dev/null',
+          loadAverage: { before: loadBefore, after: loadAfter },
+          connections: CONNECTIONS,
+          durationSeconds: SECONDS,
+          warmupSeconds: WARMUP,
+          rounds: ROUNDS,
+          rows: summary,
+          ratio: Math.round(ratio * 1000) / 1000,
+          perRoundRatios: perRound.map((r) => Math.round(r * 1000) / 1000),
+          cpuPerRequestRatio: Math.round(cpuRatio * 1000) / 1000,
+          target: 0.4,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
 } finally {
+  // SIGTERM: the servers close and exit, writing their CPU profiles.
+  const exited = [ceiling, token].map(
+    (server) => new Promise((resolve) => server.child.once('exit', resolve)),
+  );
   ceiling.child.kill();
   token.child.kill();
+  await Promise.all(exited);
 }

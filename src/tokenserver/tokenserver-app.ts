@@ -3,8 +3,11 @@
  * for many storage nodes): `GET /1.0/sync/1.5` and the load-balancer
  * endpoints (`/__lbheartbeat__`, `/__heartbeat__` with its database,
  * `/__version__`). Unknown paths are 404 with a JSON error body.
+ * One log line per request, as the storage app writes it
+ * (src/server/logging/request-line.ts).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { requestLineWriter } from '../server/logging/request-line.js';
 import type { Tokenserver } from './tokenserver.js';
 
 export interface BuildTokenserverAppOptions {
@@ -16,7 +19,16 @@ export interface BuildTokenserverAppOptions {
 export function buildTokenserverApp(options: BuildTokenserverAppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    childLoggerFactory: (logger) => logger,
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  if (options.logger) {
+    const requestLine = requestLineWriter(options.logger);
+    app.addHook('onResponse', (request, reply, done) => {
+      requestLine(request, reply);
+      done();
+    });
+  }
   const json = (body: unknown) => JSON.stringify(body);
   app.setNotFoundHandler(async (_request, reply) =>
     reply
