@@ -25,6 +25,7 @@ import {
 } from '../../src/storage/cached/index.js';
 import { StorageInputError, StorageUnavailableError } from '../../src/storage/errors.js';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
+import { ObservedCacheStore } from '../../src/admin/metrics/observed-cache-store.js';
 
 describe('cached layer: two processes disagree on which memcached server is alive', () => {
   let pg: PostgresServer;
@@ -64,12 +65,16 @@ describe('cached layer: two processes disagree on which memcached server is aliv
     await Promise.all([pg?.stop(), s1?.stop(), s2?.stop()]);
   });
 
-  test('a client that fails over on the ring is refused by the storage layer', async () => {
+  test('a client that fails over on the ring is refused by the storage layer, wrapped or not', async () => {
     const storage = await openSqlStorage({ url: pg.url });
-    assert.throws(
-      () => createCachedStorage({ storage, cache: client(true), ...PRODUCTION_DEFAULTS }),
-      (error: unknown) => error instanceof StorageInputError && /failover/.test(error.message),
-    );
+    // serve wraps the client in the metrics observer: the refusal must see through it.
+    const wrapped = new ObservedCacheStore(client(true), { cacheRead() {} }, () => 'any');
+    for (const cache of [client(true), wrapped]) {
+      assert.throws(
+        () => createCachedStorage({ storage, cache, ...PRODUCTION_DEFAULTS }),
+        (error: unknown) => error instanceof StorageInputError && /failover/.test(error.message),
+      );
+    }
     await storage.close();
   });
 

@@ -77,6 +77,14 @@ export interface LeaseResult<T> {
 }
 
 export interface CacheStore {
+  /**
+   * True when a dead server's keys may be sent to another server (ring
+   * failover). Absent means false. A wrapper must forward its inner store's
+   * value, so a caller that needs every key to stay put (the storage layer,
+   * issue 13) can see through it.
+   */
+  readonly failsOver?: boolean;
+
   /** Value for `key`, or `undefined` on a miss. A stored `null` comes back as `null`. */
   get<T = unknown>(key: CacheKey): Promise<T | undefined>;
 

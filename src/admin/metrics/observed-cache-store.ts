@@ -31,6 +31,11 @@ export class ObservedCacheStore implements CacheStore {
     private readonly kindOf: (key: string) => string,
   ) {}
 
+  /** The inner store's, so the storage layer's failover check sees through this wrapper. */
+  get failsOver(): boolean {
+    return this.inner.failsOver === true;
+  }
+
   async #read<R>(key: CacheKey, read: () => Promise<R>, hit: (r: R) => boolean): Promise<R> {
     const kind = this.kindOf(typeof key === 'string' ? key : key.toString('utf8'));
     let result: R;

@@ -1,7 +1,7 @@
 /**
  * Options of the cached layer, validated once and frozen (fastify style).
  */
-import { MAX_RELATIVE_TTL, MemcachedClient } from '@syncstorage-ts/memcache';
+import { MAX_RELATIVE_TTL } from '@syncstorage-ts/memcache';
 import type { CacheStore } from '@syncstorage-ts/memcache';
 import { type CacheLogger, silentLogger } from '@syncstorage-ts/cache';
 import { isValidCollectionName } from '../bso-rules.js';
@@ -97,7 +97,7 @@ export function resolveOptions(options: CachedStorageOptions): ResolvedOptions {
   }
   // A dead server must be a miss, not a new home (issue 13): two processes
   // that disagree on which server is alive would hold two copies of a user.
-  if (options.cache instanceof MemcachedClient && options.cache.failsOver) {
+  if (options.cache.failsOver === true) {
     throw new StorageInputError(
       'the cache client has failover on: the storage layer needs every key to stay on its server; create it with failover: false',
     );
