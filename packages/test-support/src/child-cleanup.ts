@@ -25,3 +25,24 @@ export function killWithTestProcess(child: ChildProcess): void {
     });
   }
 }
+
+/**
+ * Stop a server with `signal` and wait for it to exit; one that has not
+ * gone after `graceMs` is killed, so a slow shutdown can never hold a test
+ * file open until its timeout.
+ */
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}

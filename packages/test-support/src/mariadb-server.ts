@@ -16,7 +16,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killWithTestProcess } from './child-cleanup.js';
+import { killWithTestProcess, stopChild } from './child-cleanup.js';
 import { freePort, waitForPort } from './free-port.js';
 
 export interface MariadbServer {
@@ -151,17 +151,8 @@ export async function startMariadb(): Promise<MariadbServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          // A test server's data is thrown away: SIGKILL after a short grace.
-          const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        });
-      }
+      // A test server's data is thrown away: SIGKILL after a short grace.
+      await stopChild(child, 'SIGTERM', 3000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killWithTestProcess } from './child-cleanup.js';
+import { killWithTestProcess, stopChild } from './child-cleanup.js';
 import { freePort, waitForPort } from './free-port.js';
 
 export interface PostgresServer {
@@ -152,18 +152,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          // Fast shutdown; a server that has not gone in 5 s is killed, so a
-          // slow shutdown can never hold a test file open until its timeout.
-          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGINT');
-        });
-      }
+      // Fast shutdown (SIGINT), killed after 5 s.
+      await stopChild(child, 'SIGINT', 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
