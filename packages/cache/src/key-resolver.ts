@@ -11,7 +11,7 @@ import { encodeKey } from './canonical-key.js';
 import type { StoreGuard } from './degraded-mode.js';
 import type { GenerationCache } from './generations.js';
 import { hashedStoreKey, internalKey, rawStoreKey } from './key-builder.js';
-import { memoSlot, StoreKeyMemo } from './store-key-memo.js';
+import { type KeySlot, StoreKeyMemo } from './store-key-memo.js';
 
 export interface NamespaceOption {
   /** Namespace of this call; `undefined` = the cache's default, `null` = none. */
@@ -42,7 +42,11 @@ export interface ResolvedKey {
 export class KeyResolver {
   readonly rootGenerationKey: string;
   private readonly namespaceKeys = new Map<string | null, string>();
-  private readonly storeKeys = new StoreKeyMemo();
+  private readonly storeKeys = new StoreKeyMemo((namespace, groups) => [
+    this.rootGenerationKey,
+    this.namespaceGenerationKey(namespace),
+    ...groups.map((group) => this.groupGenerationKey(namespace, group)),
+  ]);
   private readonly groupKeys = new Map<string | null, Map<string, string>>();
 
   constructor(
@@ -62,52 +66,57 @@ export class KeyResolver {
    */
   resolve(key: unknown, options: KeyOptions): Resolution {
     const namespace = this.namespaceOf(options);
-    const groups = groupsOf(options);
     if (options.raw) {
+      const groups = groupsOf(options);
       if (groups.length > 0) throw new CacheKeyError('groups need hashed keys, not raw ones');
       // rawStoreKey refuses a non-string key with a CacheKeyError.
       const storeKey = rawStoreKey(key, namespace);
       return { storeKey, namespace, id: key as string, raw: true, groups };
     }
-    return this.resolveId(encodeKey(key), false, namespace, groups);
+    // One group (the common grouped read): its slot straight from the name, no array per call.
+    const slot =
+      options.groups === undefined && options.group !== undefined
+        ? this.storeKeys.oneGroupSlot(namespace, checkGroup(options.group))
+        : this.storeKeys.slot(namespace, groupsOf(options));
+    return this.resolveInSlot(encodeKey(key), namespace, slot);
   }
 
   resolveId(id: string, raw: boolean, namespace: string | null, groups: string[]): Resolution {
     if (raw) return { storeKey: rawStoreKey(id, namespace), namespace, id, raw, groups: [] };
-    const generationKeys = [this.rootGenerationKey, this.namespaceGenerationKey(namespace)];
-    for (const group of groups) generationKeys.push(this.groupGenerationKey(namespace, group));
-    const cached = this.generations.peek(generationKeys, this.options.generationCacheMs);
-    if (cached) return this.hashed(id, namespace, groups, cached);
-    return this.readGenerations(generationKeys).then(
-      (generations) => generations && this.hashed(id, namespace, groups, generations),
+    return this.resolveInSlot(id, namespace, this.storeKeys.slot(namespace, groups));
+  }
+
+  private resolveInSlot(id: string, namespace: string | null, slot: KeySlot): Resolution {
+    const cached = this.generations.peek(slot.generationKeys, this.options.generationCacheMs);
+    if (cached) return this.hashed(id, namespace, slot, cached);
+    return this.readGenerations(slot.generationKeys).then(
+      (generations) => generations && this.hashed(id, namespace, slot, generations),
     );
   }
 
   private hashed(
     id: string,
     namespace: string | null,
-    groups: string[],
+    slot: KeySlot,
     generations: number[],
   ): ResolvedKey {
-    const rootGeneration = generations[0] ?? 0;
-    const namespaceGeneration = generations[1] ?? 0;
-    const slot = memoSlot(id, groups);
-    let storeKey = this.storeKeys.get(namespace, slot, generations);
+    const groups = slot.groups;
+    let storeKey = this.storeKeys.get(slot, id, generations);
     if (storeKey === undefined) {
       storeKey = hashedStoreKey({
         version: this.options.version,
-        rootGeneration,
+        rootGeneration: generations[0] ?? 0,
         namespace,
-        namespaceGeneration,
+        namespaceGeneration: generations[1] ?? 0,
         groups: groups.map((group, i) => [group, generations[i + 2] ?? 0] as const),
         key: id,
       });
-      this.storeKeys.set(namespace, slot, generations, storeKey);
+      this.storeKeys.set(slot, id, generations, storeKey);
     }
     return { storeKey, namespace, id, raw: false, groups };
   }
 
-  private readGenerations(keys: string[]): Promise<number[] | undefined> {
+  private readGenerations(keys: readonly string[]): Promise<number[] | undefined> {
     return this.guard.run<number[] | undefined>(
       () => this.generations.read(keys, this.options.generationCacheMs),
       undefined,
