@@ -11,7 +11,7 @@
  *
  *   npm run drill:memcached
  *   npm run drill:memcached -- --database sqlite
- *   npm run drill:memcached -- --retry-interval 30000   # the product default
+ *   npm run drill:memcached -- --retry-interval 30000   # the library default (serve: 2 s)
  *
  * Exits 1 when the verdict fails.
  */
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     'kill-at': { type: 'string', default: '8' },
     'outage-seconds': { type: 'string', default: '10' },
     // ms; `serve` takes it as --memcached-retry-seconds (default here 5 s,
-    // the product default being 30 s).
+    // serve's default being 2 s, the library's 30 s).
     'retry-interval': { type: 'string' },
     // `serve` (the CLI) or `script` (scripts/drill-server.ts).
     server: { type: 'string', default: 'serve' },

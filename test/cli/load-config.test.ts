@@ -22,7 +22,7 @@ describe('serve configuration', () => {
     assert.deepEqual(config.cachedCollections, ['meta', 'clients']);
     // The in-process cache dies with the process: tabs stay in the database.
     assert.deepEqual(config.cacheOnlyCollections, []);
-    assert.equal(config.memcachedRetrySeconds, 30);
+    assert.equal(config.memcachedRetrySeconds, 2);
     assert.equal(config.quotaBytes, null);
     assert.equal(config.masterSecret, null);
     assert.ok(Object.isFrozen(config));

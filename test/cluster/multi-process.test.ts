@@ -9,6 +9,8 @@
  * - memcached restarted while one process still thinks it down: a write it
  *   acknowledges is seen by the other process, and a precondition there is
  *   decided against the truth (no lost update).
+ * - After memcached returns, writes (refused while it was away) are accepted
+ *   again within a few seconds: the default dead-server interval is short.
  * - A Hawk request replayed on another process is refused (nonces in memcached).
  */
 import { after, before, describe, test } from 'node:test';
@@ -168,6 +170,25 @@ describe('several serve processes on one database', () => {
       { headers: { 'x-if-unmodified-since': t1 } },
     );
     assert.equal(stale.status, v2.status === 200 ? 412 : 200, stale.body);
+  });
+
+  test('memcached restarted: writes are accepted again within a few seconds (default retry interval)', async () => {
+    const url = await pg.createDatabase('recovery');
+    const a = await start(['--database', url, '--memcached', mc.address]);
+    const viaA = clientOf(a, uidSeq++);
+    assert.equal((await viaA.put('/storage/meta/global', { payload: 'v1' })).status, 200);
+    await mc.kill();
+    // A marks the server dead; with fail-closed writes it refuses them meanwhile.
+    for (let i = 0; i < 3; i++) await viaA.put('/storage/meta/global', { payload: 'down' });
+    await mc.start();
+    const back = Date.now();
+    for (;;) {
+      const put = await viaA.put('/storage/meta/global', { payload: 'v2' });
+      if (put.status === 200) break;
+      assert.equal(put.status, 503, put.body);
+      assert.ok(Date.now() - back < 5000, 'a write succeeds within 5 s of memcached returning');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 
   test('a Hawk request replayed on another process is refused', async () => {

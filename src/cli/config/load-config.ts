@@ -185,7 +185,9 @@ export function loadServeConfig(sources: ConfigSources): Readonly<ServeConfig> {
     );
   }
   if (memcached.length > 0 && cache !== 'memcached') cache = 'memcached';
-  const memcachedRetrySeconds = get('memcachedRetrySeconds', 30);
+  // Short, unlike libmemcached's: writes fail closed while the server is
+  // marked dead (issue 13), so this is the write outage after every blip.
+  const memcachedRetrySeconds = get('memcachedRetrySeconds', 2);
   const port = get('port', 8000);
   if (port > 65535) {
     throw new CliConfigError(

@@ -262,7 +262,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--memcached-retry-seconds',
     kind: 'integer',
     description:
-      'seconds a failed memcached server is left alone before it is retried (default 30)',
+      'seconds a failed memcached server is left alone before it is retried; writes are refused (503) meanwhile (default 2)',
     min: 1,
   },
   {
