@@ -77,6 +77,18 @@
     return td;
   }
 
+  /** Fill a <dl> with [term, value] pairs. */
+  function definitions(list, entries) {
+    list.replaceChildren();
+    for (const [term, value] of entries) {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      list.append(dt, dd);
+    }
+  }
+
   // --- Views -----------------------------------------------------------------
 
   function show(view) {
@@ -113,13 +125,29 @@
 
   async function loadOverview() {
     overview = await api('GET', '/api/overview');
-    $('#total-users').textContent = String(overview.totals.users);
-    $('#total-items').textContent = String(overview.totals.items);
-    $('#total-bytes').textContent = bytes(overview.totals.bytes);
-    $('#global-quota').textContent =
-      overview.globalQuotaBytes === null ? 'off' : bytes(overview.globalQuotaBytes);
+    // A token-server-only process has no storage totals, quota or purge.
+    const totals = overview.totals ?? {};
+    $('#total-users').textContent = String(totals.users ?? '–');
+    $('#total-items').textContent = String(totals.items ?? '–');
+    $('#total-bytes').textContent = bytes(totals.bytes);
+    $('#global-quota').textContent = !overview.storage
+      ? '–'
+      : overview.globalQuotaBytes === null
+        ? 'off'
+        : bytes(overview.globalQuotaBytes);
     $('nav button[data-view="nodes"]').hidden = !overview.tokenServer;
+    $('nav button[data-view="purge"]').hidden = !overview.storage;
     $('#retire-user').hidden = !overview.tokenServer;
+    for (const element of document.querySelectorAll('.storage-only')) {
+      element.hidden = !overview.storage;
+    }
+    for (const element of document.querySelectorAll('.token-column')) {
+      element.hidden = !overview.tokenServer;
+    }
+    $('#search').placeholder = overview.tokenServer
+      ? 'user id digits, or the start of an FxA uid or email'
+      : 'user id (or its first digits)';
+    $('#search').inputMode = overview.tokenServer ? 'text' : 'numeric';
     chart('chart-requests', 'req/s', overview.history, (p) => p.requestsPerSecond);
     chart('chart-cache', 'hit ratio', overview.history, (p) => p.cacheHitRatio);
     status(`updated ${new Date().toLocaleTimeString()}`);
@@ -135,11 +163,16 @@
       row.className = 'clickable';
       row.dataset.uid = String(user.userId);
       cell(row, String(user.userId));
+      if (overview?.tokenServer) {
+        const record = user.tokenServer;
+        cell(row, record ? `${record.fxaUid}${record.replacedAt ? ' (replaced)' : ''}` : '–');
+      }
+      // Without storage in this process, rows carry no usage.
       cell(row, bytes(user.bytes));
-      cell(row, String(user.items));
-      cell(row, String(user.collections));
+      cell(row, user.items === undefined ? '–' : String(user.items));
+      cell(row, user.collections === undefined ? '–' : String(user.collections));
       cell(row, when(user.lastModified));
-      cell(row, user.quotaBytes === null ? '–' : bytes(user.quotaBytes));
+      cell(row, user.quotaBytes == null ? '–' : bytes(user.quotaBytes));
       row.addEventListener('click', () => void showUser(user.userId));
       body.append(row);
     }
@@ -151,9 +184,14 @@
     current = user;
     $('#user-detail').hidden = false;
     $('#detail-uid').textContent = String(user.userId);
+    showTokenServerRecord(user.tokenServer);
+    const stored = user.collections !== undefined;
+    $('#detail-storage').hidden = !stored;
+    $('#collections-table').hidden = !stored;
+    if (!stored) return;
     $('#detail-bytes').textContent = bytes(user.bytes);
     $('#detail-items').textContent = String(user.items);
-    $('#detail-modified').textContent = when(user.lastModified);
+    $('#detail-last-sync').textContent = when(user.lastSync);
     $('#detail-quota').textContent =
       user.effectiveQuotaBytes === null
         ? 'off'
@@ -169,6 +207,29 @@
       cell(row, when(c.lastModified));
       body.append(row);
     }
+  }
+
+  /** The token server's record of the user: undefined (no token server), null (none), or the row. */
+  function showTokenServerRecord(record) {
+    const list = $('#detail-token-server');
+    list.hidden = record === undefined;
+    list.replaceChildren();
+    const entries =
+      record === null
+        ? [['Token server', 'no record with this uid']]
+        : record === undefined
+          ? []
+          : [
+              ['FxA uid', record.fxaUid],
+              ['Email', record.email],
+              ['Node', record.node ?? '(its node row is gone)'],
+              ['Generation', record.retired ? 'retired' : String(record.generation)],
+              ['Client state', record.clientState || '–'],
+              ['Keys changed', when(record.keysChangedAt)],
+              ['Created', when(record.createdAt)],
+              ['Replaced', when(record.replacedAt)],
+            ];
+    definitions(list, entries);
   }
 
   async function deleteData() {
@@ -204,12 +265,13 @@
     const uid = current.userId;
     if (
       !(await confirmAction(
-        `Retire user ${uid} in the token server? Their next token request starts them afresh.`,
+        `Retire user ${uid} in the token server? Their account gets no token again (as when an FxA account is deleted); purge later deletes their data.`,
       ))
     )
       return;
     await api('POST', `/api/users/${uid}/retire`);
     logAction(`retired user ${uid} in the token server`);
+    await showUser(uid);
   }
 
   async function loadNodes() {
@@ -278,13 +340,7 @@
       ['Last error', purge.lastError ?? '–'],
       ['Next run', purge.nextRunAt ?? '–'],
     ];
-    for (const [term, value] of entries) {
-      const dt = document.createElement('dt');
-      dt.textContent = term;
-      const dd = document.createElement('dd');
-      dd.textContent = value;
-      list.append(dt, dd);
-    }
+    definitions(list, entries);
   }
 
   async function runPurge() {

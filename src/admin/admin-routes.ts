@@ -1,11 +1,16 @@
 /**
  * The admin listener's JSON endpoints: the ones the admin page and the CLI
  * (`syncstorage users … --admin-url`) call. Every action (delete, quota,
- * retire, node change, purge) is logged with what it did.
+ * retire, node change, purge) is logged with what it did. A process runs
+ * storage, the token server, or both; the endpoints of what it does not run
+ * answer 404.
  *
- *   GET    /api/overview            totals, the last hour, purge status
+ *   GET    /api/overview            totals, the last hour, purge status, what runs here
  *   GET    /api/users               ?search=&order=bytes|userid&limit=&offset=
- *   GET    /api/users/:uid          collections with counts, sizes, last modified; quota
+ *                                   (search: uid digits; with the token server, also
+ *                                   the start of an FxA uid or email)
+ *   GET    /api/users/:uid          collections with counts, sizes and last modified;
+ *                                   quota; last sync; the token server's record
  *   DELETE /api/users/:uid/data     delete everything the user stores
  *   PUT    /api/users/:uid/quota    {"bytes": n | null}
  *   POST   /api/users/:uid/retire   (token server) retire the user
@@ -14,23 +19,37 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StorageInputError } from '../storage/errors.js';
-import type { StorageDirectory } from '../storage/storage-directory.js';
+import type { StorageDirectory, UserUsage } from '../storage/storage-directory.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import type { RecentHistory } from './metrics/recent-history.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { PurgeScheduler } from './purge-scheduler.js';
-import type { NodeChange, TokenServerAdmin } from './token-server-admin.js';
+import type { NodeChange, TokenServerAdmin, TokenServerUser } from './token-server-admin.js';
 
-export interface AdminRouteDeps {
+/** The storage side of a process (absent in a token-server-only one). */
+export interface AdminStorage {
   storage: SyncStorage;
   directory: StorageDirectory;
-  metrics: ServerMetrics;
-  history: RecentHistory;
   purge: PurgeScheduler;
   /** The global quota in bytes, or null when quotas are off. */
   globalQuotaBytes: number | null;
+}
+
+export interface AdminRouteDeps {
+  metrics: ServerMetrics;
+  history: RecentHistory;
+  storage?: AdminStorage;
   tokenServer?: TokenServerAdmin;
 }
+
+/**
+ * A row of `GET /api/users`: the storage usage (when storage runs here) and,
+ * when the user was found through the token server, its record.
+ */
+export type UserListEntry = Partial<UserUsage> & {
+  userId: number;
+  tokenServer?: TokenServerUser;
+};
 
 class AdminError extends Error {
   constructor(
@@ -57,8 +76,12 @@ function intQuery(query: Record<string, string | undefined>, name: string): numb
   return Number(raw);
 }
 
+/** Digits search storage's uids; anything else the token server's emails (`<fxa uid>@<domain>`). */
+const UID_SEARCH = /^\d{0,20}$/;
+const ACCOUNT_SEARCH = /^[a-z0-9@.+_-]{1,255}$/i;
+
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
-  const { storage, directory, tokenServer } = deps;
+  const { tokenServer } = deps;
 
   app.setErrorHandler(async (error, request, reply: FastifyReply) => {
     const status =
@@ -74,28 +97,66 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     });
   });
 
+  const needStorage = (): AdminStorage => {
+    if (!deps.storage) throw new AdminError(404, 'this process runs the token server only');
+    return deps.storage;
+  };
+  const needTokenServer = (): TokenServerAdmin => {
+    if (!tokenServer) throw new AdminError(404, 'the token server is not enabled in this process');
+    return tokenServer;
+  };
+
   app.get('/api/overview', async () => ({
-    totals: await deps.metrics.totals(),
+    totals: deps.storage ? await deps.metrics.totals() : null,
     history: deps.history.points(),
-    purge: deps.purge.status(),
-    globalQuotaBytes: deps.globalQuotaBytes,
+    purge: deps.storage ? deps.storage.purge.status() : null,
+    globalQuotaBytes: deps.storage ? deps.storage.globalQuotaBytes : null,
+    storage: deps.storage !== undefined,
     tokenServer: tokenServer !== undefined,
   }));
 
-  app.get('/api/users', async (request) => {
+  app.get('/api/users', async (request): Promise<{ users: UserListEntry[] }> => {
     const query = request.query as Record<string, string | undefined>;
-    const order = query.order === 'userid' ? 'userid' : 'bytes';
-    const users = await directory.listUsers({
-      search: query.search ?? '',
-      order,
-      limit: intQuery(query, 'limit'),
-      offset: intQuery(query, 'offset'),
-    });
-    return { users };
+    const search = (query.search ?? '').trim();
+    const limit = intQuery(query, 'limit');
+    if (deps.storage && (UID_SEARCH.test(search) || !tokenServer)) {
+      const users = await deps.storage.directory.listUsers({
+        search,
+        order: query.order === 'userid' ? 'userid' : 'bytes',
+        limit,
+        offset: intQuery(query, 'offset'),
+      });
+      return { users };
+    }
+    const accounts = needTokenServer();
+    if (search !== '' && !ACCOUNT_SEARCH.test(search)) {
+      throw new AdminError(400, 'search by uid digits, or the start of an FxA uid or email');
+    }
+    const records = await accounts.findUsers(search, Math.min(Math.max(limit ?? 50, 1), 1000));
+    const usage = new Map<number, UserUsage>();
+    if (deps.storage && records.length > 0) {
+      const userIds = records.map((r) => r.uid);
+      const found = await deps.storage.directory.listUsers({ userIds, limit: userIds.length });
+      for (const user of found) usage.set(user.userId, user);
+    }
+    const none = { bytes: 0, items: 0, collections: 0, lastModified: 0, quotaBytes: null };
+    return {
+      users: records.map((record) => ({
+        ...(deps.storage ? (usage.get(record.uid) ?? none) : {}),
+        userId: record.uid,
+        tokenServer: record,
+      })),
+    };
   });
 
   app.get('/api/users/:uid', async (request) => {
     const uid = uidParam(request);
+    const account = tokenServer ? ((await tokenServer.getUser(uid)) ?? null) : undefined;
+    if (!deps.storage) {
+      if (!account) throw new AdminError(404, `no token-server user has uid ${uid}`);
+      return { userId: uid, tokenServer: account };
+    }
+    const { storage, globalQuotaBytes } = deps.storage;
     const [timestamps, counts, sizes, quotaBytes, bytes] = await Promise.all([
       storage.getTimestamps(uid),
       storage.getCollectionCounts(uid),
@@ -114,16 +175,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       userId: uid,
       bytes,
       items: collections.reduce((n, c) => n + c.count, 0),
-      lastModified: timestamps.storage,
+      // The storage timestamp: the last write by any device, deletions
+      // included (a sync that only reads leaves no trace); 0 for none yet.
+      lastSync: timestamps.storage,
       quotaBytes,
-      effectiveQuotaBytes:
-        deps.globalQuotaBytes === null ? null : (quotaBytes ?? deps.globalQuotaBytes),
+      effectiveQuotaBytes: globalQuotaBytes === null ? null : (quotaBytes ?? globalQuotaBytes),
       collections,
+      ...(account !== undefined && { tokenServer: account }),
     };
   });
 
   app.delete('/api/users/:uid/data', async (request) => {
     const uid = uidParam(request);
+    const { storage } = needStorage();
     const before = await storage.getTotalSize(uid, true);
     await storage.deleteStorage(uid);
     request.log.info({ action: 'delete-user-data', uid, bytes: before }, 'admin action');
@@ -132,6 +196,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   app.put('/api/users/:uid/quota', async (request) => {
     const uid = uidParam(request);
+    const { storage } = needStorage();
     const body = request.body as { bytes?: unknown } | null;
     const bytes = body?.bytes;
     if (
@@ -145,15 +210,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     return { userId: uid, quotaBytes: bytes };
   });
 
-  const needTokenServer = (): TokenServerAdmin => {
-    if (!tokenServer) throw new AdminError(404, 'the token server is not enabled in this process');
-    return tokenServer;
-  };
-
   app.post('/api/users/:uid/retire', async (request) => {
     const uid = uidParam(request);
     const retired = await needTokenServer().retireUser(uid);
-    if (!retired) throw new AdminError(404, `no token-server user maps to uid ${uid}`);
+    if (!retired) throw new AdminError(404, `no live token-server user has uid ${uid}`);
     request.log.info({ action: 'retire-user', uid }, 'admin action');
     return { userId: uid, retired };
   });
@@ -161,8 +221,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   app.get('/api/nodes', async () => ({ nodes: await needTokenServer().listNodes() }));
 
   app.patch('/api/nodes/:id', async (request) => {
-    const id = Number((request.params as { id?: string }).id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new AdminError(400, 'invalid node id');
+    const raw = (request.params as { id?: string }).id ?? '';
+    const id = Number(raw);
+    if (!/^\d{1,15}$/.test(raw) || id <= 0) throw new AdminError(400, 'invalid node id');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const change: NodeChange = {};
     for (const key of ['capacity', 'available'] as const) {
@@ -180,15 +241,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       change[key] = value;
     }
     const node = await needTokenServer().updateNode(id, change);
-    request.log.info({ action: 'update-node', id, change }, 'admin action');
+    if (!node) throw new AdminError(404, `no node ${id}`);
+    request.log.info({ action: 'update-node', id, node: node.node, change }, 'admin action');
     return node;
   });
 
-  app.get('/api/purge', async () => deps.purge.status());
+  app.get('/api/purge', async () => needStorage().purge.status());
 
   app.post('/api/purge', async (request) => {
+    const { purge } = needStorage();
     request.log.info({ action: 'purge' }, 'admin action');
-    const result = await deps.purge.runNow();
-    return { result, status: deps.purge.status() };
+    const result = await purge.runNow();
+    return { result, status: purge.status() };
   });
 }

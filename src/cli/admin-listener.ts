@@ -1,15 +1,19 @@
 /**
- * `serve`'s operator side: the metrics every layer reports to, the purge
- * schedule, the last hour's history, and the admin listener on
- * `--admin-listen` with its token (generated once into the data folder and
- * printed once, on the terminal only).
+ * The operator's side of `serve` and `tokenserver`: the metrics every layer
+ * reports to, the purge schedule and the last hour's history (with
+ * storage), and the admin listener on `--admin-listen` with its token
+ * (generated once into the data folder and printed once, on the terminal
+ * only). A token-server-only process gets the listener with metrics, the
+ * nodes and the token server's users.
  */
 import type { Logger } from 'pino';
 import { buildAdminApp } from '../admin/admin-app.js';
+import type { AdminStorage } from '../admin/admin-routes.js';
 import { MemcachedProbe } from '../admin/memcached-probe.js';
 import { RecentHistory } from '../admin/metrics/recent-history.js';
 import { ServerMetrics } from '../admin/metrics/server-metrics.js';
 import { PurgeScheduler } from '../admin/purge-scheduler.js';
+import type { TokenServerAdmin } from '../admin/token-server-admin.js';
 import type { StorageDirectory } from '../storage/storage-directory.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import { loadOrCreateAdminToken } from './config/admin-token.js';
@@ -36,26 +40,37 @@ export interface OperatorSide {
 
 export async function startOperatorSide(options: {
   config: ServeConfig;
-  storage: SyncStorage;
-  directory: StorageDirectory;
+  /** The storage this process serves; none for a token-server-only process. */
+  storage?: { storage: SyncStorage; directory: StorageDirectory };
+  /** The token server's users and nodes, when it runs in this process. */
+  tokenServer?: TokenServerAdmin;
   metrics: ServerMetrics;
-  probe: MemcachedProbe | undefined;
+  probe?: MemcachedProbe;
   logger: Logger;
 }): Promise<OperatorSide> {
-  const { config, storage, directory, metrics, logger } = options;
-  const purgeLog = logger.child({ component: 'purge' });
-  const purge = new PurgeScheduler({
-    storage,
-    intervalSeconds: config.purgeIntervalSeconds,
-    observer: metrics,
-    log: {
-      info: (fields, message) => purgeLog.info(fields, message),
-      error: (fields, message) => purgeLog.error(fields, message),
-    },
-  });
-  purge.start();
+  const { config, metrics, logger } = options;
+  let storageSide: AdminStorage | undefined;
+  if (options.storage) {
+    const { storage, directory } = options.storage;
+    const purgeLog = logger.child({ component: 'purge' });
+    const purge = new PurgeScheduler({
+      storage,
+      intervalSeconds: config.purgeIntervalSeconds,
+      observer: metrics,
+      log: {
+        info: (fields, message) => purgeLog.info(fields, message),
+        error: (fields, message) => purgeLog.error(fields, message),
+      },
+    });
+    purge.start();
+    storageSide = { storage, directory, purge, globalQuotaBytes: config.quotaBytes };
+  }
   const history = new RecentHistory(metrics);
   history.start();
+  const stop = async () => {
+    history.stop();
+    await storageSide?.purge.stop();
+  };
   let admin: ReturnType<typeof buildAdminApp> | undefined;
   if (config.adminListen) {
     let token = config.adminToken;
@@ -73,19 +88,16 @@ export async function startOperatorSide(options: {
     }
     admin = buildAdminApp({
       token,
-      storage,
-      directory,
       metrics,
       history,
-      purge,
-      globalQuotaBytes: config.quotaBytes,
+      ...(storageSide && { storage: storageSide }),
+      ...(options.tokenServer && { tokenServer: options.tokenServer }),
       logger: logger.child({ component: 'admin' }),
     });
     try {
       await admin.listen(config.adminListen);
     } catch (error) {
-      await purge.stop();
-      history.stop();
+      await stop();
       const { host, port } = config.adminListen;
       throw new CliConfigError(
         `cannot listen on --admin-listen ${host}:${port} (SYNC_ADMIN_LISTEN): ${(error as Error).message}; choose another host:port, or off`,
@@ -95,8 +107,7 @@ export async function startOperatorSide(options: {
   }
   return {
     async close() {
-      history.stop();
-      await purge.stop();
+      await stop();
       await admin?.close();
       await options.probe?.close();
     },

@@ -5,7 +5,9 @@
  * `init_node_url`: inserted when missing, capacity updated when given).
  */
 import type { Logger } from 'pino';
+import { observeSqlDriver, type SqlObserver } from '../sql/observed-sql-driver.js';
 import type { SqlDriver } from '../sql/sql-types.js';
+import type { TokenserverObserver } from '../tokenserver/tokenserver-observer.js';
 import { createTokenserver, TokenserverStore, type Tokenserver } from '../tokenserver/index.js';
 import type { ServeConfig } from './config/load-config.js';
 import { openDriver } from './open-storage.js';
@@ -18,13 +20,19 @@ export interface OpenTokenserverOptions {
   /** The node to register when `init_node_url` is not set (serve: its public URL); none: nothing. */
   defaultNode?: string;
   logger: Logger;
+  /** The metrics: told about tokens, assignments and verifications, and (a driver of its own) each statement. */
+  observer?: TokenserverObserver & SqlObserver;
 }
 
 export async function openTokenserver(options: OpenTokenserverOptions): Promise<Tokenserver> {
   const { config, logger } = options;
   const settings = config.tokenserver;
   const shared = options.storageDriver !== undefined && settings.database === config.database;
-  const driver = shared ? options.storageDriver! : await openDriver(settings.database);
+  const own = async () => {
+    const opened = await openDriver(settings.database);
+    return options.observer ? observeSqlDriver(opened, options.observer) : opened;
+  };
+  const driver = shared ? options.storageDriver! : await own();
   const log = logger.child({ component: 'tokenserver' });
   let tokenserver: Tokenserver;
   try {
@@ -37,6 +45,7 @@ export async function openTokenserver(options: OpenTokenserverOptions): Promise<
         masterSecret: options.masterSecret,
         retryAfterSeconds: config.retryAfterSeconds,
       },
+      observer: options.observer,
       onRefused: (fxaUid) =>
         log.warn({ fxaUid }, 'FxA account refused: not on tokenserver.allowed_users'),
     });

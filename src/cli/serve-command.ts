@@ -34,6 +34,7 @@ import {
 import { errorCodes, StartupError } from './startup-error.js';
 import { createServerMetrics, startOperatorSide, type OperatorSide } from './admin-listener.js';
 import { observeSqlDriver } from '../sql/observed-sql-driver.js';
+import { tokenServerAdmin } from '../admin/token-server-store-admin.js';
 import type { SqlStorage } from '../storage/sql/index.js';
 
 const HELP = `
@@ -112,6 +113,7 @@ export function registerServeCommand(program: Command, version: string): void {
           // Tokens name this node; it must be the URL clients reach (with its path).
           defaultNode: serverConfig.publicUrl ?? `http://${config.host}:${config.port}`,
           logger,
+          observer: metrics,
         }).catch(async (error: unknown) => {
           await storage.close();
           throw error;
@@ -143,8 +145,8 @@ export function registerServeCommand(program: Command, version: string): void {
     try {
       operator = await startOperatorSide({
         config,
-        storage,
-        directory: database,
+        storage: { storage, directory: database },
+        ...(tokenserver && { tokenServer: tokenServerAdmin(tokenserver.store) }),
         metrics,
         probe,
         logger,

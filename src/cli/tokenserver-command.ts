@@ -1,9 +1,12 @@
 /**
  * `syncstorage tokenserver`: the token server alone, for many storage
  * nodes (each runs `serve --tokenserver-enabled false` with the same master
- * secret). Nodes are managed with `syncstorage nodes`.
+ * secret). Nodes are managed with `syncstorage nodes`, or on the admin
+ * listener (`--admin-listen`, as `serve`'s: metrics, nodes, users).
  */
 import type { Command } from 'commander';
+import { ServerMetrics } from '../admin/metrics/server-metrics.js';
+import { tokenServerAdmin } from '../admin/token-server-store-admin.js';
 import { createLogger } from '../server/logging/logger.js';
 import { buildTokenserverApp } from '../tokenserver/tokenserver-app.js';
 import { addTableOptions, configFile } from './command-options.js';
@@ -11,6 +14,7 @@ import { loadServeConfig } from './config/load-config.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { TOKENSERVER_OPTIONS } from './config/option-table.js';
 import { stopOnSignals } from './graceful-shutdown.js';
+import { startOperatorSide, type OperatorSide } from './admin-listener.js';
 import { openTokenserver } from './open-tokenserver.js';
 import { redactUrl } from './serve-command.js';
 
@@ -18,7 +22,9 @@ const HELP = `
 The token server's database defaults to --database (sqlite:<data-dir>/syncstorage.db);
 --tokenserver-database names another. Its master secret must be the one every
 storage node uses (--master-secret, SYNC_MASTER_SECRET, or <data-dir>/master-secret).
-Add nodes with \`syncstorage nodes add <url>\`, or --init-node-url at start.`;
+Add nodes with \`syncstorage nodes add <url>\`, or --init-node-url at start.
+The admin listener (--admin-listen, default 127.0.0.1:8001) serves /metrics
+and the admin page's nodes and users; --admin-listen off turns it off.`;
 
 export const TOKENSERVER_COMMAND_OPTIONS = [
   'host',
@@ -28,6 +34,8 @@ export const TOKENSERVER_COMMAND_OPTIONS = [
   'dataDir',
   'retryAfterSeconds',
   'logLevel',
+  'adminListen',
+  'adminToken',
   ...TOKENSERVER_OPTIONS.map((spec) => spec.name).filter((name) => name !== 'tokenserverEnabled'),
 ];
 
@@ -45,11 +53,25 @@ export function registerTokenserverCommand(program: Command, version: string): v
       });
       const masterSecret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
       const logger = createLogger({ level: config.logLevel, buffered: true });
-      const tokenserver = await openTokenserver({ config, masterSecret, logger });
-      const app = buildTokenserverApp({ tokenserver, logger, version });
+      const metrics = new ServerMetrics();
+      const tokenserver = await openTokenserver({
+        config,
+        masterSecret,
+        logger,
+        observer: metrics,
+      });
+      const app = buildTokenserverApp({ tokenserver, logger, version, observer: metrics });
+      let operator: OperatorSide;
       try {
         await app.listen({ host: config.host, port: config.port });
+        operator = await startOperatorSide({
+          config,
+          tokenServer: tokenServerAdmin(tokenserver.store),
+          metrics,
+          logger,
+        });
       } catch (error) {
+        await app.close().catch(() => undefined);
         await tokenserver.close();
         throw error;
       }
@@ -68,6 +90,7 @@ export function registerTokenserverCommand(program: Command, version: string): v
       }
       stopOnSignals(logger, async () => {
         await app.close();
+        await operator.close();
         await tokenserver.close();
       });
     },

@@ -48,17 +48,27 @@ function registerList(users: Command): void {
       .command('list')
       .description('print the current users, newest first')
       .addOption(new Option('--all', 'include replaced records'))
+      .addOption(
+        new Option(
+          '--search <start>',
+          'only users whose FxA uid or email starts with this (e.g. the first hex digits)',
+        ),
+      )
       .addOption(new Option('--limit <n>', 'at most this many (default 100)')),
     USERS_DB_OPTIONS,
   ).action(async (flags: Record<string, unknown>) => {
-    const { all, limit, ...rest } = flags;
+    const { all, limit, search, ...rest } = flags;
     if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,6}$/.test(limit))) {
       throw new CliConfigError('invalid --limit: expected an integer');
+    }
+    if (search !== undefined && (typeof search !== 'string' || !/^[\w@.+-]{1,255}$/.test(search))) {
+      throw new CliConfigError('invalid --search: expected the start of an FxA uid or email');
     }
     await withTokenserverStore(usersConfig(rest), async (store) => {
       const list = await store.listUsers({
         limit: limit === undefined ? 100 : Number(limit),
         includeReplaced: all === true,
+        ...(search !== undefined && { emailPrefix: search.toLowerCase() }),
       });
       process.stdout.write(list.length ? `${list.map(formatUser).join('\n')}\n` : 'no users\n');
     });

@@ -36,7 +36,7 @@ import { EXPOSED_HEADERS, registerMethodRoutes } from './routes/method-routes.js
 import { batchWritesPerTurn } from './http/write-batching.js';
 import { registerPostRoutes } from './routes/post-routes.js';
 import type { RouteContext } from './routes/route-context.js';
-import type { RequestObserver } from './request-observer.js';
+import { finishedRequest, type RequestObserver } from './request-observer.js';
 
 export interface BuildAppOptions {
   storage: SyncStorage;
@@ -157,12 +157,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const requestLine = requestLineWriter(app.log);
   const observer = options.observer;
   app.addHook('onResponse', (request, reply, done) => {
-    observer?.requestFinished({
-      method: request.method,
-      route: request.routeOptions.url ?? 'unknown',
-      status: reply.statusCode,
-      seconds: reply.elapsedTime / 1000,
-    });
+    observer?.requestFinished(finishedRequest(request, reply));
     requestLine(request, reply, request.syncUid);
     done();
   });

@@ -3,6 +3,8 @@
  * in; `buildApp` works without). The route is Fastify's pattern, never the
  * raw URL, so uids and item ids do not become label values.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 export interface FinishedRequest {
   method: string;
   /** `/1.5/:uid/storage/:collection`, or `unknown` when no route matched. */
@@ -13,4 +15,14 @@ export interface FinishedRequest {
 
 export interface RequestObserver {
   requestFinished(request: FinishedRequest): void;
+}
+
+/** What an `onResponse` hook tells the observer about its request. */
+export function finishedRequest(request: FastifyRequest, reply: FastifyReply): FinishedRequest {
+  return {
+    method: request.method,
+    route: request.routeOptions.url ?? 'unknown',
+    status: reply.statusCode,
+    seconds: reply.elapsedTime / 1000,
+  };
 }

@@ -29,6 +29,8 @@ export interface UsageTotals {
 export interface ListUsersOptions {
   /** Only user ids starting with these digits. */
   search?: string;
+  /** Only these users (those holding data: the others are left out). */
+  userIds?: readonly UserId[];
   /** `bytes`: largest first (the default); `userid`: ascending. */
   order?: 'bytes' | 'userid';
   /** At most this many (default 50, at most 1000). */

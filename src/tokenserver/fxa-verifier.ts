@@ -23,7 +23,12 @@ import {
   type JWTPayload,
   type KeyObject,
 } from 'jose';
-import { tokenserverErrors } from './tokenserver-errors.js';
+import { TokenserverError, tokenserverErrors } from './tokenserver-errors.js';
+import type {
+  TokenserverObserver,
+  VerificationMethod,
+  VerificationOutcome,
+} from './tokenserver-observer.js';
 
 export const OLDSYNC_SCOPE = 'https://identity.mozilla.com/apps/oldsync';
 
@@ -54,6 +59,8 @@ export interface FxaVerifierOptions {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch: JWKs and verified-token caches, `exp` checks. Default `Date.now`. */
   clock?: () => number;
+  /** Told how each token was verified (the metrics). */
+  observer?: Pick<TokenserverObserver, 'fxaVerified'>;
 }
 
 type VerifyKey = CryptoKey | KeyObject;
@@ -100,6 +107,11 @@ const VERIFIED_CACHE_SIZE = 10_000;
 /** Local verification could not decide: ask FxA. */
 const UNDECIDED = Symbol('undecided');
 
+/** A 503 is FxA out of reach; any other refusal is the token's fault. */
+function outcomeOf(error: unknown): VerificationOutcome {
+  return error instanceof TokenserverError && error.httpStatus >= 500 ? 'unavailable' : 'invalid';
+}
+
 export class FxaVerifier implements TokenVerifier {
   readonly #verifyUrl: string;
   readonly #jwksUrl: string;
@@ -112,6 +124,7 @@ export class FxaVerifier implements TokenVerifier {
   readonly #hasConfigured: boolean;
   #fetched: { keys: Promise<VerifyKey[]>; at: number } | undefined;
   readonly #verified = new Map<string, { account: VerifiedAccount; expiresMs: number }>();
+  readonly #observe: (method: VerificationMethod, outcome: VerificationOutcome) => void;
 
   constructor(options: FxaVerifierOptions) {
     const base = options.oauthServerUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -124,6 +137,10 @@ export class FxaVerifier implements TokenVerifier {
     this.#clock = options.clock ?? Date.now;
     this.#hasConfigured = options.jwks.length > 0;
     this.#configured = importVerifyKeys(options.jwks);
+    const observer = options.observer;
+    this.#observe = observer
+      ? (method, outcome) => observer.fxaVerified(method, outcome)
+      : () => undefined;
   }
 
   async verify(token: string): Promise<VerifiedAccount> {
@@ -131,15 +148,34 @@ export class FxaVerifier implements TokenVerifier {
     // access token for every token request until then.
     const digest = createHash('sha256').update(token).digest('base64');
     const cached = this.#verified.get(digest);
-    if (cached && cached.expiresMs > this.#clock()) return cached.account;
+    if (cached && cached.expiresMs > this.#clock()) {
+      this.#observe('cache', 'ok');
+      return cached.account;
+    }
     const keys = this.#hasConfigured ? await this.#configured : await this.#remoteKeys();
-    const local = keys.length > 0 ? await this.#verifyLocally(keys, token) : UNDECIDED;
+    let local: { account: VerifiedAccount; expiresMs: number } | typeof UNDECIDED = UNDECIDED;
+    if (keys.length > 0) {
+      try {
+        local = await this.#verifyLocally(keys, token);
+      } catch (error) {
+        this.#observe('local_jwk', outcomeOf(error));
+        throw error;
+      }
+    }
     if (local !== UNDECIDED) {
+      this.#observe('local_jwk', 'ok');
       if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear();
       this.#verified.set(digest, { account: local.account, expiresMs: local.expiresMs });
       return local.account;
     }
-    return this.#verifyRemotely(token);
+    try {
+      const account = await this.#verifyRemotely(token);
+      this.#observe('remote_verify', 'ok');
+      return account;
+    } catch (error) {
+      this.#observe('remote_verify', outcomeOf(error));
+      throw error;
+    }
   }
 
   async #verifyLocally(

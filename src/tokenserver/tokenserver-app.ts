@@ -8,12 +8,15 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { requestLineWriter } from '../server/logging/request-line.js';
+import { finishedRequest, type RequestObserver } from '../server/request-observer.js';
 import type { Tokenserver } from './tokenserver.js';
 
 export interface BuildTokenserverAppOptions {
   tokenserver: Pick<Tokenserver, 'register' | 'healthCheck'>;
   logger?: FastifyBaseLogger;
   version: string;
+  /** Told about every answered request (the admin listener's metrics). */
+  observer?: RequestObserver;
 }
 
 export function buildTokenserverApp(options: BuildTokenserverAppOptions): FastifyInstance {
@@ -22,10 +25,12 @@ export function buildTokenserverApp(options: BuildTokenserverAppOptions): Fastif
     childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
-  if (options.logger) {
-    const requestLine = requestLineWriter(options.logger);
+  const requestLine = options.logger ? requestLineWriter(options.logger) : undefined;
+  const observer = options.observer;
+  if (requestLine || observer) {
     app.addHook('onResponse', (request, reply, done) => {
-      requestLine(request, reply);
+      observer?.requestFinished(finishedRequest(request, reply));
+      requestLine?.(request, reply);
       done();
     });
   }

@@ -11,12 +11,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { StorageError } from '../storage/errors.js';
 import type { TokenIssuer } from './token-issuer.js';
 import { TokenserverError, tokenserverErrors } from './tokenserver-errors.js';
+import type { TokenserverObserver } from './tokenserver-observer.js';
 
 export interface TokenserverRoutesOptions {
   issuer: TokenIssuer;
   retryAfterSeconds: number;
   /** Milliseconds since the epoch (X-Timestamp). Default `Date.now`. */
   clock?: () => number;
+  observer?: Pick<TokenserverObserver, 'tokenIssued' | 'tokenRefused'>;
 }
 
 function sendError(reply: FastifyReply, error: TokenserverError, retryAfter: number) {
@@ -28,7 +30,7 @@ export async function tokenserverRoutes(
   app: FastifyInstance,
   options: TokenserverRoutesOptions,
 ): Promise<void> {
-  const { issuer, retryAfterSeconds } = options;
+  const { issuer, retryAfterSeconds, observer } = options;
   const clock = options.clock ?? Date.now;
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -45,6 +47,7 @@ export async function tokenserverRoutes(
     if (known.httpStatus >= 500) {
       request.log.warn({ reqId: request.id, reason: known.context }, 'token server unavailable');
     }
+    observer?.tokenRefused(known.status, known.httpStatus);
     return sendError(reply, known, retryAfterSeconds);
   });
 
@@ -62,6 +65,7 @@ export async function tokenserverRoutes(
       clientState: headers['x-client-state'],
       duration: request.query.duration,
     });
+    observer?.tokenIssued();
     return reply
       .header('X-Timestamp', String(Math.floor(clock() / 1000)))
       .header('X-Content-Type-Options', 'nosniff')

@@ -17,6 +17,7 @@ import { inWriteTransaction, onReadConnection } from '../sql/sql-transaction.js'
 import { insertReturningId } from '../sql/insert-returning-id.js';
 import { assignNode } from './node-assignment.js';
 import { tokenserverErrors } from './tokenserver-errors.js';
+import type { AssignmentKind, TokenserverObserver } from './tokenserver-observer.js';
 import { migrateTokenserverSchema } from './tokenserver-schema.js';
 import { isRetiredGeneration, MAX_GENERATION_SQL, type CurrentUser } from './user-rules.js';
 
@@ -58,6 +59,8 @@ export interface TokenserverStoreOptions {
   lockTimeoutMs?: number;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
+  /** Told about each committed assignment (the metrics). */
+  observer?: Pick<TokenserverObserver, 'userAssigned'>;
 }
 
 const USER_COLUMNS = `users.uid, users.email, nodes.node, users.nodeid, users.generation,
@@ -108,6 +111,7 @@ export class TokenserverStore {
   readonly #ownsDriver: boolean;
   readonly #lockTimeoutMs: number;
   readonly #clock: () => number;
+  readonly #observer: Pick<TokenserverObserver, 'userAssigned'> | undefined;
   #serviceId: number | undefined;
 
   constructor(options: TokenserverStoreOptions) {
@@ -115,6 +119,7 @@ export class TokenserverStore {
     this.#ownsDriver = options.ownsDriver ?? false;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.#clock = options.clock ?? Date.now;
+    this.#observer = options.observer;
   }
 
   get dialect(): SqlDriver['dialect'] {
@@ -166,10 +171,15 @@ export class TokenserverStore {
     const settled = settledUser(records);
     if (settled) return settled;
     if (records.length === 0 && !policy.allowNewUsers) throw tokenserverErrors.newUsersDisabled();
-    return this.#write(async (executor) => {
+    let assigned: AssignmentKind | undefined;
+    const user = await this.#write(async (executor) => {
+      assigned = undefined;
       const fresh = await this.getUsers(claims.email, executor);
-      return this.#resolve(executor, fresh, claims, policy);
+      return this.#resolve(executor, fresh, claims, policy, (kind) => (assigned = kind));
     });
+    // Counted once committed: a transaction rolled back assigned nothing.
+    if (assigned) this.#observer?.userAssigned(assigned);
+    return user;
   }
 
   async #resolve(
@@ -177,9 +187,11 @@ export class TokenserverStore {
     records: UserRecord[],
     claims: NewUserClaims,
     policy: AllocationPolicy,
+    assigned: (kind: AssignmentKind) => void,
   ): Promise<CurrentUser> {
     if (records.length === 0) {
       if (!policy.allowNewUsers) throw tokenserverErrors.newUsersDisabled();
+      assigned('new_user');
       const { uid, node, createdAt } = await this.#allocate(executor, claims, policy);
       return {
         uid,
@@ -218,6 +230,7 @@ export class TokenserverStore {
         },
         policy,
       );
+      assigned('reassignment');
       return { ...base, uid, node, createdAt };
     }
     if (current.node === null) {
@@ -268,7 +281,7 @@ export class TokenserverStore {
    * older record marked replaced (syncstorage-rs `post_user` + `replace_users`).
    */
   async replaceWithNewClientState(claims: NewUserClaims, node: string): Promise<number> {
-    return this.#write(async (executor) => {
+    const uid = await this.#write(async (executor) => {
       const row = await executor.get<{ id: number }>(
         'SELECT id FROM nodes WHERE service = ? AND node = ?',
         [this.serviceId, node],
@@ -289,6 +302,8 @@ export class TokenserverStore {
       );
       return uid;
     });
+    this.#observer?.userAssigned('new_client_state');
+    return uid;
   }
 
   /**
@@ -321,14 +336,34 @@ export class TokenserverStore {
     );
   }
 
-  /** Users for the CLI, newest first. */
-  async listUsers(options: { limit: number; includeReplaced: boolean }): Promise<UserRecord[]> {
+  /**
+   * Users for the CLI and the admin page, newest first; with `emailPrefix`,
+   * only emails starting with it (an FxA uid's first digits, or a whole
+   * email). A prefix search scans the service's rows on PostgreSQL (its
+   * btree index serves LIKE only under the C collation): fine for an
+   * operator's occasional look-up.
+   */
+  async listUsers(options: {
+    limit: number;
+    includeReplaced: boolean;
+    emailPrefix?: string;
+  }): Promise<UserRecord[]> {
+    const prefix = options.emailPrefix ?? '';
+    const where = [
+      'users.service = ?',
+      ...(options.includeReplaced ? [] : ['users.replaced_at IS NULL']),
+      ...(prefix === '' ? [] : ["users.email LIKE ? ESCAPE '!'"]),
+    ];
     const rows = await this.#read((executor) =>
       executor.rows(
         `SELECT ${USER_COLUMNS} FROM users LEFT OUTER JOIN nodes ON users.nodeid = nodes.id
-         WHERE users.service = ? ${options.includeReplaced ? '' : 'AND users.replaced_at IS NULL'}
+         WHERE ${where.join(' AND ')}
          ORDER BY users.created_at DESC, users.uid DESC LIMIT ?`,
-        [this.serviceId, options.limit],
+        [
+          this.serviceId,
+          ...(prefix === '' ? [] : [`${prefix.replace(/[!%_]/g, '!$&')}%`]),
+          options.limit,
+        ],
       ),
     );
     return rows.map(toUser);

@@ -13,6 +13,7 @@ import {
   type TokenserverConfig,
   type TokenserverConfigInput,
 } from './tokenserver-config.js';
+import type { TokenserverObserver } from './tokenserver-observer.js';
 import { tokenserverRoutes } from './tokenserver-routes.js';
 import { TokenserverStore } from './tokenserver-store.js';
 
@@ -27,6 +28,8 @@ export interface CreateTokenserverOptions {
   clock?: () => number;
   lockTimeoutMs?: number;
   onRefused?: (fxaUid: string) => void;
+  /** Told about tokens, assignments and FxA verifications (the metrics). */
+  observer?: TokenserverObserver;
 }
 
 export interface Tokenserver {
@@ -48,6 +51,7 @@ export async function createTokenserver(options: CreateTokenserverOptions): Prom
     ownsDriver: options.ownsDriver,
     clock: options.clock,
     lockTimeoutMs: options.lockTimeoutMs,
+    observer: options.observer,
   });
   try {
     await store.migrate();
@@ -61,6 +65,7 @@ export async function createTokenserver(options: CreateTokenserverOptions): Prom
       oauthServerUrl: config.oauthServerUrl,
       requestTimeoutMs: config.oauthRequestTimeoutMs,
       jwks: config.jwks,
+      observer: options.observer,
     });
   const issuer = new TokenIssuer({
     config,
@@ -78,6 +83,7 @@ export async function createTokenserver(options: CreateTokenserverOptions): Prom
         issuer,
         retryAfterSeconds: config.retryAfterSeconds,
         clock: options.clock,
+        observer: options.observer,
       });
     },
     healthCheck: () => store.healthCheck(),

@@ -2,7 +2,9 @@
  * The admin page in a real browser: Debian's Chromium driven by
  * playwright-core (one launch for the file). Loads the overview with the
  * token, searches a user, deletes their data after confirming, and checks
- * the server state; screenshots go to test-results/ (git-ignored).
+ * the server state; with the token server in the process (a fake FxA),
+ * finds a user by FxA uid, retires them and edits a node after confirming,
+ * checking the database. Screenshots go to test-results/ (git-ignored).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { ADMIN_TOKEN, openOperator, type Operator } from './admin-setup.js';
+import { FakeFxa } from '../tokenserver/support/fake-fxa.js';
+import { keyId } from '../tokenserver/support/tokenserver-harness.js';
+import { isRetiredGeneration } from '../../src/tokenserver/user-rules.js';
+import { ADMIN_TOKEN, NODE, openOperator, type Operator } from './admin-setup.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results');
@@ -20,12 +25,14 @@ describe(
   { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' },
   () => {
     let op: Operator;
+    let fxa: FakeFxa;
     let browser: BrowserContext;
     let profile = '';
     let base = '';
     before(async () => {
       mkdirSync(SHOTS, { recursive: true });
-      op = await openOperator('sqlite', 50 * 1024 * 1024);
+      fxa = await FakeFxa.start();
+      op = await openOperator('sqlite', 50 * 1024 * 1024, { fxa });
       await op.client(4242).post('/storage/bookmarks', [{ id: 'a', payload: 'x'.repeat(2000) }]);
       await op.client(7).post('/storage/history', [{ id: 'h', payload: 'y'.repeat(100) }]);
       base = await op.admin.listen({ host: '127.0.0.1', port: 0 });
@@ -47,6 +54,7 @@ describe(
     after(async () => {
       await browser?.close();
       await op?.close();
+      await fxa?.stop();
       if (profile) rmSync(profile, { recursive: true, force: true });
     });
 
@@ -109,6 +117,65 @@ describe(
         requests.every((url) => url.startsWith(base)),
         `nothing loaded from elsewhere: ${requests.filter((u) => !u.startsWith(base)).join(', ')}`,
       );
+      await page.close();
+    });
+
+    test('token server: find a user by FxA uid, retire them, edit a node, each after confirming', async () => {
+      const fxaUid = 'feed'.padEnd(32, '5');
+      const res = await op.app.inject({
+        method: 'GET',
+        url: '/1.0/sync/1.5',
+        headers: {
+          authorization: `Bearer ${await fxa.accessToken({ fxaUid })}`,
+          'x-keyid': keyId(1_700_000_000_000, 'abcd'),
+        },
+      });
+      const { uid } = res.json() as { uid: number };
+      const page = await browser.newPage();
+      await page.goto(`${base}/#token=${ADMIN_TOKEN}`);
+      await page.locator('#total-users').filter({ hasText: /\d/ }).waitFor();
+      await page.click('nav button[data-view="users"]');
+      await page.fill('#search', 'feed');
+      await page.click('#user-search button');
+      const row = page.locator('#users-table tbody tr', { hasText: fxaUid });
+      await row.waitFor();
+      assert.equal(await page.locator('#users-table tbody tr').count(), 1);
+      await row.click();
+      await page.locator('#detail-token-server').filter({ hasText: fxaUid }).waitFor();
+      assert.match(await page.locator('#detail-token-server').innerText(), /Client state\s+abcd/);
+
+      await page.click('#retire-user');
+      assert.match(
+        await page.locator('#confirm-text').innerText(),
+        new RegExp(`Retire user ${uid}`),
+      );
+      await page.click('#confirm-ok');
+      await page.locator('#detail-token-server').filter({ hasText: 'retired' }).waitFor();
+      const [user] = await op.sql('SELECT generation, replaced_at FROM users WHERE uid = ?', [uid]);
+      assert.ok(isRetiredGeneration(Number(user!.generation)), 'retired in the database');
+      assert.ok(Number(user!.replaced_at) > 0);
+      await page.screenshot({ path: join(SHOTS, 'admin-retired.png'), fullPage: true });
+
+      await page.click('nav button[data-view="nodes"]');
+      const nodeRow = page.locator('#nodes-table tbody tr', { hasText: NODE });
+      await nodeRow.waitFor();
+      await nodeRow.locator('input[type="number"]').first().fill('321');
+      await nodeRow.locator('input[type="checkbox"]').nth(1).check();
+      await nodeRow.locator('button').click();
+      assert.match(await page.locator('#confirm-text').innerText(), /"capacity":321/);
+      await page.click('#confirm-ok');
+      await page
+        .locator('#action-log li')
+        .filter({ hasText: `changed node ${NODE}` })
+        .waitFor();
+      const [node] = await op.sql('SELECT capacity, downed, backoff FROM nodes WHERE node = ?', [
+        NODE,
+      ]);
+      assert.deepEqual(
+        [Number(node!.capacity), Number(node!.downed), Number(node!.backoff)],
+        [321, 0, 1],
+      );
+      await page.screenshot({ path: join(SHOTS, 'admin-nodes.png'), fullPage: true });
       await page.close();
     });
   },

@@ -1,7 +1,9 @@
 /**
  * The operator's side over a real backend, as `serve` wires it: metrics
  * observing the SQL driver, the cache store and the public app; the admin
- * app (through `inject`) beside the public one. Backends as the server
+ * app (through `inject`) beside the public one; with `fxa`, the token
+ * server on the same driver (against that fake FxA), observed too, and the
+ * admin's nodes and users over its store. Backends as the server
  * tests': SERVER_BACKENDS=sqlite,postgres,mariadb,cached (default all).
  */
 import { after } from 'node:test';
@@ -24,7 +26,14 @@ import { ObservedCacheStore } from '../../src/admin/metrics/observed-cache-store
 import { RecentHistory } from '../../src/admin/metrics/recent-history.js';
 import { ServerMetrics } from '../../src/admin/metrics/server-metrics.js';
 import { PurgeScheduler } from '../../src/admin/purge-scheduler.js';
+import { tokenServerAdmin } from '../../src/admin/token-server-store-admin.js';
 import { buildApp } from '../../src/server/app.js';
+import { observeSqlDriver } from '../../src/sql/observed-sql-driver.js';
+import { openSqlDriver } from '../../src/sql/open-sql-driver.js';
+import type { SqlValue } from '../../src/sql/sql-types.js';
+import { sideSql } from '../support/side-sql.js';
+import { createTokenserver, type Tokenserver } from '../../src/tokenserver/index.js';
+import type { FakeFxa } from '../tokenserver/support/fake-fxa.js';
 import { createCachedStorage } from '../../src/storage/cached/index.js';
 import { openSqlStorage, type SqlStorage } from '../../src/storage/sql/index.js';
 import type { SyncStorage } from '../../src/storage/sync-storage.js';
@@ -39,6 +48,8 @@ export const BACKENDS: Backend[] = (process.env.SERVER_BACKENDS ?? ALL.join(',')
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 const MASTER_SECRET = 'test master secret, not for production';
+/** The node the token server assigns (capacity 100). */
+export const NODE = 'http://node.example.test';
 
 let postgres: Promise<PostgresServer> | undefined;
 let mariadb: Promise<MariadbServer> | undefined;
@@ -58,6 +69,10 @@ export interface Operator {
   storage: SyncStorage;
   database: SqlStorage;
   metrics: ServerMetrics;
+  /** With `fxa`: the token server mounted on `app`. */
+  tokenserver?: Tokenserver;
+  /** SQL on a connection of its own (autocommit): the database as another tool sees it. */
+  sql(text: string, params?: SqlValue[]): Promise<Array<Record<string, unknown>>>;
   client(uid: number): SyncClient;
   /** An admin request with the token (or the headers given). */
   call(
@@ -77,6 +92,7 @@ export interface Operator {
 export async function openOperator(
   backend: Backend,
   quotaBytes: number | null = null,
+  options: { fxa?: FakeFxa } = {},
 ): Promise<Operator> {
   const opened: { database?: SqlStorage } = {};
   const metrics = new ServerMetrics({
@@ -92,7 +108,21 @@ export async function openOperator(
   } else {
     url = `sqlite:${join(dir, `admin${++n}.db`)}`;
   }
-  const database = await openSqlStorage({ url, observer: metrics });
+  const driver = observeSqlDriver(await openSqlDriver({ url }), metrics);
+  const database = await openSqlStorage({ url, driver });
+  const tokenserver =
+    options.fxa &&
+    (await createTokenserver({
+      driver,
+      config: {
+        masterSecret: MASTER_SECRET,
+        oauthServerUrl: options.fxa.url,
+        jwks: [options.fxa.publicJwk],
+        oauthRequestTimeoutMs: 1000,
+      },
+      observer: metrics,
+    }));
+  await tokenserver?.store.ensureNode(NODE, 100, false);
   opened.database = database;
   let storage: SyncStorage = database;
   if (backend === 'cached') {
@@ -112,29 +142,36 @@ export async function openOperator(
   }
   const app = buildApp({
     storage,
-    config: { masterSecret: MASTER_SECRET, quotaBytes },
+    config: { masterSecret: MASTER_SECRET, quotaBytes, ...(tokenserver && { publicUrl: NODE }) },
     observer: metrics,
+    ...(tokenserver && { tokenserver }),
   });
   const purge = new PurgeScheduler({ storage, intervalSeconds: 0, observer: metrics });
   const history = new RecentHistory(metrics);
   const admin = buildAdminApp({
     token: ADMIN_TOKEN,
-    storage,
-    directory: database,
     metrics,
     history,
-    purge,
-    globalQuotaBytes: quotaBytes,
+    storage: { storage, directory: database, purge, globalQuotaBytes: quotaBytes },
+    ...(tokenserver && { tokenServer: tokenServerAdmin(tokenserver.store) }),
   });
   await Promise.all([app.ready(), admin.ready()]);
+  const other = sideSql(url);
   return {
     admin,
     app,
     storage,
     database,
     metrics,
+    ...(tokenserver && { tokenserver }),
+    sql: other.sql,
     client: (uid) =>
-      new SyncClient({ masterSecret: MASTER_SECRET, uid, transport: injectTransport(app) }),
+      new SyncClient({
+        masterSecret: MASTER_SECRET,
+        uid,
+        transport: injectTransport(app),
+        ...(tokenserver && { baseUrl: NODE }),
+      }),
     async call(method, url, body, headers = { authorization: `Bearer ${ADMIN_TOKEN}` }) {
       const res = await admin.inject({
         method,
@@ -152,7 +189,9 @@ export async function openOperator(
     async close() {
       await admin.close();
       await app.close();
+      await tokenserver?.close();
       await storage.close();
+      await other.close();
     },
   };
 }

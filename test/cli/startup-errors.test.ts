@@ -226,6 +226,7 @@ describe('start-up failures', () => {
         MAIN,
         'serve',
         ...['--port', String(port), '--data-dir', dataDir, '--memcached', deadMemcached],
+        ...['--admin-listen', 'off'],
       ],
       { env: { ...process.env, SYNC_PROT: '9000', SYNC_LOGLEVEL: 'x' }, stdio: 'pipe' },
     );

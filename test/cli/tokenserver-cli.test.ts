@@ -1,11 +1,13 @@
 // The processes a self-hoster runs: `syncstorage serve` answers
 // GET /1.0/sync/1.5 out of the box (its own URL registered as the node)
 // and the token it gives works over a real socket; `syncstorage tokenserver`
-// alone hands out a node added with `syncstorage nodes add`.
+// alone hands out a node added with `syncstorage nodes add`. Both have an
+// admin listener (on a free port here) with the token server's metrics,
+// nodes and users.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +26,20 @@ function cli(env: Record<string, string>, ...args: string[]) {
     timeout: 30_000,
     env: { ...process.env, ...env },
   });
+}
+
+/** A call to the admin listener of a process started with this data folder. */
+async function admin(adminPort: number, dataDir: string, path: string, init: RequestInit = {}) {
+  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+  });
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return res;
 }
 
 function start(env: Record<string, string>, args: string[]): ChildProcess {
@@ -51,8 +67,14 @@ describe('token server from the command line', () => {
   test('serve: a Firefox token works end to end over a socket', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sync-ts-cli-'));
     const port = await freePort();
-    start(env, ['serve', '--port', String(port), '--data-dir', dataDir]);
+    const adminPort = await freePort();
+    start(env, [
+      'serve',
+      ...['--port', String(port), '--data-dir', dataDir],
+      ...['--admin-listen', `127.0.0.1:${adminPort}`],
+    ]);
     await waitForPort(port, '127.0.0.1', 20_000);
+    await waitForPort(adminPort, '127.0.0.1', 20_000);
     const origin = `http://127.0.0.1:${port}`;
     const res = await fetch(`${origin}/1.0/sync/1.5`, {
       headers: {
@@ -89,6 +111,24 @@ describe('token server from the command line', () => {
       string
     >;
     assert.equal(heartbeat.tokenserver, 'Ok');
+    // The operator sees the token server: its node, the user, the metrics.
+    const { nodes } = (await (await admin(adminPort, dataDir, '/api/nodes')).json()) as {
+      nodes: Array<{ node: string; currentLoad: number }>;
+    };
+    assert.deepEqual(
+      nodes.map((n) => [n.node, n.currentLoad]),
+      [[origin, 1]],
+    );
+    const found = (await (
+      await admin(adminPort, dataDir, `/api/users?search=${'e'.repeat(8)}`)
+    ).json()) as { users: Array<{ userId: number }> };
+    assert.deepEqual(
+      found.users.map((u) => u.userId),
+      [body.uid],
+    );
+    const metrics = await (await admin(adminPort, dataDir, '/metrics')).text();
+    assert.match(metrics, /^syncstorage_tokenserver_assignments_total\{kind="new_user"\} 1$/m);
+    assert.match(metrics, /^syncstorage_tokenserver_tokens_issued_total 1$/m);
   });
 
   test('tokenserver alone hands out the node added with `nodes add`; errors are JSON', async () => {
@@ -98,8 +138,16 @@ describe('token server from the command line', () => {
     await cli(withDir, 'nodes', 'add', 'https://node1.example.test', '--capacity', '10');
     const listed = await cli(withDir, 'nodes', 'list');
     assert.match(listed.stdout, /https:\/\/node1\.example\.test/);
-    start(withDir, ['tokenserver', '--port', String(port)]);
+    const adminPort = await freePort();
+    start(withDir, [
+      'tokenserver',
+      '--port',
+      String(port),
+      '--admin-listen',
+      `127.0.0.1:${adminPort}`,
+    ]);
     await waitForPort(port, '127.0.0.1', 20_000);
+    await waitForPort(adminPort, '127.0.0.1', 20_000);
     const res = await fetch(`http://127.0.0.1:${port}/1.0/sync/1.5`, {
       headers: {
         authorization: `Bearer ${await fxa.accessToken({ fxaUid: 'f'.repeat(32) })}`,
@@ -114,6 +162,33 @@ describe('token server from the command line', () => {
     assert.match(missing.headers.get('content-type') ?? '', /application\/json/);
     const users = await cli(withDir, 'users', 'list');
     assert.match(users.stdout, new RegExp(`${'f'.repeat(32)}@api.accounts.firefox.com`));
+    const searched = await cli(withDir, 'users', 'list', '--search', 'ffff');
+    assert.match(searched.stdout, new RegExp(`uid ${body.uid} `));
+    assert.equal((await cli(withDir, 'users', 'list', '--search', 'abc')).stdout, 'no users\n');
+
+    // The token server alone has an admin listener too: metrics and nodes.
+    const metrics = await (await admin(adminPort, dataDir, '/metrics')).text();
+    assert.match(metrics, /^syncstorage_tokenserver_assignments_total\{kind="new_user"\} 1$/m);
+    assert.match(
+      metrics,
+      /^syncstorage_tokenserver_fxa_verifications_total\{method="local_jwk",outcome="ok"\} 1$/m,
+    );
+    assert.match(
+      metrics,
+      /^syncstorage_http_requests_total\{method="GET",route="\/1\.0\/:application\/:version",status="200"\} 1$/m,
+    );
+    const { nodes } = (await (await admin(adminPort, dataDir, '/api/nodes')).json()) as {
+      nodes: Array<{ id: number; currentLoad: number }>;
+    };
+    assert.equal(nodes[0]!.currentLoad, 1);
+    await admin(adminPort, dataDir, `/api/nodes/${nodes[0]!.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ downed: true }),
+    });
+    assert.match(
+      (await cli(withDir, 'nodes', 'list')).stdout,
+      /node1\.example\.test\s+9\s+1\s+10\s+1\s+0$/m,
+    );
   });
 
   test('a bad JWK is refused at start with the option named', async () => {

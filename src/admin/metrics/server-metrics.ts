@@ -1,7 +1,7 @@
 /**
  * The server's Prometheus metrics, in a registry of their own (never
  * prom-client's global one): one object that is each observer the layers
- * accept (requests, SQL, cache reads, purge runs), plus gauges computed at
+ * accept (requests, SQL, cache reads, purge runs, the token server), plus gauges computed at
  * scrape time from cheap sources (the running totals, cached for a minute;
  * a `version` probe per memcached server).
  */
@@ -10,6 +10,12 @@ import type { FinishedRequest, RequestObserver } from '../../server/request-obse
 import type { LeaseMode, SqlObserver } from '../../sql/observed-sql-driver.js';
 import type { UsageTotals } from '../../storage/storage-directory.js';
 import type { PurgeResult } from '../../storage/sync-storage.js';
+import type {
+  AssignmentKind,
+  TokenserverObserver,
+  VerificationMethod,
+  VerificationOutcome,
+} from '../../tokenserver/tokenserver-observer.js';
 import type { CacheObserver, CacheOutcome } from './observed-cache-store.js';
 
 export interface PurgeObserver {
@@ -29,7 +35,9 @@ export interface ServerMetricsOptions {
 
 const TOTALS_TTL_MS = 60_000;
 
-export class ServerMetrics implements RequestObserver, SqlObserver, CacheObserver, PurgeObserver {
+export class ServerMetrics
+  implements RequestObserver, SqlObserver, CacheObserver, PurgeObserver, TokenserverObserver
+{
   readonly registry = new Registry();
   readonly #requests: Counter<'method' | 'route' | 'status'>;
   readonly #latency: Histogram<'method' | 'route'>;
@@ -40,6 +48,10 @@ export class ServerMetrics implements RequestObserver, SqlObserver, CacheObserve
   readonly #purgeRows: Counter<'table'>;
   readonly #purgeLast: Gauge;
   readonly #purgeDuration: Gauge;
+  readonly #tokensIssued: Counter;
+  readonly #tokenErrors: Counter<'status' | 'code'>;
+  readonly #assignments: Counter<'kind'>;
+  readonly #verifications: Counter<'method' | 'outcome'>;
   readonly #clock: () => number;
   /** Running sums for the overview's rates (read by `snapshot`). */
   #requestCount = 0;
@@ -105,6 +117,29 @@ export class ServerMetrics implements RequestObserver, SqlObserver, CacheObserve
       help: 'How long the last purge took',
       registers,
     });
+    this.#tokensIssued = new Counter({
+      name: 'syncstorage_tokenserver_tokens_issued_total',
+      help: 'Tokens the token server handed out',
+      registers,
+    });
+    this.#tokenErrors = new Counter({
+      name: 'syncstorage_tokenserver_errors_total',
+      help: "Token requests refused, by the error's status (invalid-generation, …) and HTTP code",
+      labelNames: ['status', 'code'],
+      registers,
+    });
+    this.#assignments = new Counter({
+      name: 'syncstorage_tokenserver_assignments_total',
+      help: 'Users given a uid on a node: new_user, reassignment (replaced or node gone), new_client_state',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#verifications = new Counter({
+      name: 'syncstorage_tokenserver_fxa_verifications_total',
+      help: 'FxA access tokens checked, by method (cache, local_jwk, remote_verify) and outcome (ok, invalid, unavailable)',
+      labelNames: ['method', 'outcome'],
+      registers,
+    });
     if (options.totals) {
       const totals = () => this.totals();
       for (const [name, key, help] of [
@@ -165,6 +200,22 @@ export class ServerMetrics implements RequestObserver, SqlObserver, CacheObserve
     this.#purgeRows.inc({ table: 'bso' }, result.bsoRowsPurged);
     this.#purgeRows.inc({ table: 'batch_uploads' }, result.batchesPurged);
     this.#purgeRows.inc({ table: 'batch_upload_items' }, result.batchItemsPurged);
+  }
+
+  tokenIssued(): void {
+    this.#tokensIssued.inc();
+  }
+
+  tokenRefused(status: string, httpStatus: number): void {
+    this.#tokenErrors.inc({ status, code: String(httpStatus) });
+  }
+
+  userAssigned(kind: AssignmentKind): void {
+    this.#assignments.inc({ kind });
+  }
+
+  fxaVerified(method: VerificationMethod, outcome: VerificationOutcome): void {
+    this.#verifications.inc({ method, outcome });
   }
 
   /** Users, items and bytes, recomputed at most once a minute. */

@@ -60,7 +60,7 @@ import {
   type UsageTarget,
 } from './usage-statements.js';
 import { lockKey, SqlSessions, type LockMode, type Session } from './sql-sessions.js';
-import type { SqlDriver, SqlExecutor } from '../../sql/sql-types.js';
+import type { SqlDriver, SqlExecutor, SqlValue } from '../../sql/sql-types.js';
 import { STANDARD_COLLECTIONS } from './standard-collections.js';
 
 /** Batches live two hours (API 1.5; the seed's BATCH_LIFETIME). */
@@ -866,6 +866,21 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
     const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 50)), 1000);
     const offset = Math.max(0, Math.floor(options.offset ?? 0));
     const order = options.order === 'userid' ? 'u.userid' : 'bytes DESC, u.userid';
+    const userIds = options.userIds ?? [];
+    if (userIds.some((id) => !Number.isSafeInteger(id) || id <= 0) || userIds.length > 1000) {
+      throw new StorageInputError('userIds: at most 1000 positive integers');
+    }
+    if (options.userIds && userIds.length === 0) return [];
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (search !== '') {
+      where.push(`CAST(u.userid AS ${this.#driver.dialect.textCast}) LIKE ?`);
+      params.push(`${search}%`);
+    }
+    if (userIds.length > 0) {
+      where.push(`u.userid IN (${placeholders(userIds.length)})`);
+      params.push(...userIds);
+    }
     return this.#inSession('read', async ({ executor }) => {
       const rows = await executor.rows(
         `SELECT u.userid, SUM(u.bytes) AS bytes, SUM(u.items) AS items,
@@ -873,9 +888,9 @@ export class SqlStorage implements SyncStorage, StorageDirectory {
            (SELECT MAX(c.last_modified) FROM user_collections c WHERE c.userid = u.userid) AS modified,
            (SELECT q.quota_bytes FROM ${QUOTA_TABLE} q WHERE q.userid = u.userid) AS quota
          FROM ${USAGE_TABLE} u
-         ${search === '' ? '' : `WHERE CAST(u.userid AS ${this.#driver.dialect.textCast}) LIKE ?`}
+         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
          GROUP BY u.userid ORDER BY ${order} LIMIT ? OFFSET ?`,
-        search === '' ? [limit, offset] : [`${search}%`, limit, offset],
+        [...params, limit, offset],
       );
       return rows.map(([userId, bytes, items, collections, modified, quota]) => ({
         userId: Number(userId),

@@ -12,12 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import type { MariadbServer, PostgresServer } from '@syncstorage-ts/test-support';
 import { buildApp } from '../../../src/server/app.js';
 import { openSqlDriver } from '../../../src/sql/open-sql-driver.js';
-import { inWriteTransaction } from '../../../src/sql/sql-transaction.js';
-import type { SqlDriver, SqlValue } from '../../../src/sql/sql-types.js';
+import type { SqlValue } from '../../../src/sql/sql-types.js';
 import { openSqlStorage } from '../../../src/storage/sql/index.js';
 import type { SyncStorage } from '../../../src/storage/sync-storage.js';
 import { createTokenserver, type Tokenserver } from '../../../src/tokenserver/index.js';
 import type { TokenserverConfigInput } from '../../../src/tokenserver/tokenserver-config.js';
+import { sideSql } from '../../support/side-sql.js';
 import type { FakeFxa } from './fake-fxa.js';
 
 export type Backend = 'sqlite' | 'postgres' | 'mariadb';
@@ -80,20 +80,13 @@ export async function createTokenHarness(options: {
     tokenserver,
   });
   await app.ready();
-  let other: SqlDriver | undefined;
+  const other = sideSql(url);
   return {
     app,
     storage,
     tokenserver,
     url,
-    async sql(text, params = []) {
-      other ??= await openSqlDriver({ url });
-      return inWriteTransaction(other, 3000, async (executor) => {
-        if (/^\s*select/i.test(text)) return executor.all(text, params);
-        await executor.run(text, params);
-        return [];
-      });
-    },
+    sql: other.sql,
     async token(headers, path = '/1.0/sync/1.5') {
       const res = await app.inject({ method: 'GET', url: path, headers });
       assertJson(res.headers['content-type']);
@@ -107,7 +100,7 @@ export async function createTokenHarness(options: {
       await app.close();
       await tokenserver.close();
       await storage.close();
-      await other?.close();
+      await other.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
