@@ -28,7 +28,7 @@
  * error reaches the caller; nothing is written. A loader that returns
  * `undefined` ("nothing to cache") frees the lease like one that throws.
  */
-import type { CacheStore, CasToken, LeaseResult } from '@syncstorage-ts/memcache';
+import type { CacheStore, CasToken, LeaseOptions, LeaseResult } from '@syncstorage-ts/memcache';
 import type { CacheCounters } from './cache-stats.js';
 import type { StoreGuard } from './degraded-mode.js';
 import { SingleFlight } from './single-flight.js';
@@ -84,6 +84,7 @@ export class StampedeProtection<C> {
   private readonly inflight = new Map<string, Flight>();
   private readonly refreshes = new SingleFlight<unknown>();
   private readonly durations = new Map<string, number>();
+  private readonly leaseOptionsById = new Map<number, LeaseOptions>();
 
   constructor(
     private readonly store: CacheStore,
@@ -112,10 +113,7 @@ export class StampedeProtection<C> {
     try {
       // The first statement awaits, so this runs after getOrSet registered the flight.
       const deadline = this.now() + call.grace * 1000;
-      const options = {
-        vivifyTtl: call.grace,
-        recacheThreshold: call.ttl === 0 ? undefined : call.grace,
-      };
+      const options = this.leaseOptions(call);
       let pause = 5;
       let value: T;
       for (;;) {
@@ -163,6 +161,21 @@ export class StampedeProtection<C> {
     } finally {
       this.inflight.delete(call.storeKey);
     }
+  }
+
+  /** The lease options of `call`, one object per (grace, expiring or not): not built per hit. */
+  private leaseOptions(call: StampedeCall<unknown, C>): LeaseOptions {
+    const id = call.ttl === 0 ? -call.grace : call.grace;
+    let options = this.leaseOptionsById.get(id);
+    if (options === undefined) {
+      if (this.leaseOptionsById.size >= 100) this.leaseOptionsById.clear();
+      options = Object.freeze({
+        vivifyTtl: call.grace,
+        recacheThreshold: call.ttl === 0 ? undefined : call.grace,
+      });
+      this.leaseOptionsById.set(id, options);
+    }
+    return options;
   }
 
   private async recompute<T>(

@@ -67,6 +67,11 @@ export class MemcachedClient implements CacheStore {
   private readonly isAlive = (index: number): boolean =>
     (this.servers[index] as ServerPool).isAlive();
   private closed = false;
+  private lastLease: {
+    vivifyTtl: number | undefined;
+    recacheThreshold: number | undefined;
+    flags: string;
+  } = { vivifyTtl: undefined, recacheThreshold: undefined, flags: '' };
 
   constructor(options: MemcachedClientOptions) {
     this.options = resolveOptions(options);
@@ -218,24 +223,36 @@ export class MemcachedClient implements CacheStore {
 
   lease<T = unknown>(key: CacheKey, options: LeaseOptions): Promise<LeaseResult<T>> {
     try {
-      const vivify = checkTtl(options?.vivifyTtl, 'vivifyTtl');
-      const recache =
-        options.recacheThreshold === undefined
-          ? ''
-          : ` R${checkTtl(options.recacheThreshold, 'recacheThreshold')}`;
-      // protocol.txt meta "N(token)": vivify on miss; "R(token)": win the recache
-      // when the TTL is below the token; W/X/Z come back as flags. N/R go before
-      // t: memcached applies flags in order, and t should see the vivified TTL.
       return this.meta(
         key,
         'mg',
         '',
-        `N${vivify}${recache} v f c t`,
+        this.leaseFlags(options?.vivifyTtl, options.recacheThreshold),
         this.replies.lease,
       ) as Promise<LeaseResult<T>>;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * protocol.txt meta "N(token)": vivify on miss; "R(token)": win the recache
+   * when the TTL is below the token; W/X/Z come back as flags. N/R go before
+   * t: memcached applies flags in order, and t should see the vivified TTL.
+   * The last flags string is kept: a toolkit's getOrSet leases with the same
+   * two numbers call after call, and this is its hit path.
+   */
+  private leaseFlags(vivifyTtl: number | undefined, recacheThreshold: number | undefined): string {
+    const last = this.lastLease;
+    if (last.vivifyTtl === vivifyTtl && last.recacheThreshold === recacheThreshold && last.flags) {
+      return last.flags;
+    }
+    const vivify = checkTtl(vivifyTtl, 'vivifyTtl');
+    const recache =
+      recacheThreshold === undefined ? '' : ` R${checkTtl(recacheThreshold, 'recacheThreshold')}`;
+    const flags = `N${vivify}${recache} v f c t`;
+    this.lastLease = { vivifyTtl, recacheThreshold, flags };
+    return flags;
   }
 
   invalidate(key: CacheKey, ttl: number): Promise<boolean> {
