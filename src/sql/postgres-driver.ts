@@ -114,6 +114,8 @@ export class PostgresDriver implements SqlDriver {
   readonly #url: string;
   #closed = false;
   #claim: DatabaseClaim | undefined;
+  /** Set once the claim's session dropped: every lease is refused from then on. */
+  #claimLost: StorageUnavailableError | undefined;
 
   constructor(options: PostgresDriverOptions) {
     this.#url = options.url;
@@ -130,6 +132,7 @@ export class PostgresDriver implements SqlDriver {
 
   async #lease(): Promise<SqlLease> {
     if (this.#closed) throw new StorageUnavailableError('storage is closed');
+    if (this.#claimLost) throw this.#claimLost;
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -158,13 +161,26 @@ export class PostgresDriver implements SqlDriver {
   /**
    * A session advisory lock on a connection of its own, outside the pool:
    * it lives as long as that session (and the process). If the session
-   * drops (PostgreSQL restarted) the lock is gone; see README "Production".
+   * drops (PostgreSQL restarted, backend terminated) the lock is gone and
+   * taking it again would not be enough: another process may have used the
+   * database in the gap, so an owner's in-process cache can be stale, and
+   * an owner may have started beside a sharer. The driver fails closed
+   * instead: every later request is refused (503, heartbeat down) until the
+   * process is restarted and claims afresh. See README "Production".
    */
   async claim(mode: DatabaseClaimMode): Promise<DatabaseClaim> {
     if (this.#closed) throw new StorageUnavailableError('storage is closed');
     if (this.#claim) return this.#claim;
     const session = new pg.Client({ connectionString: this.#url });
+    let released = false;
     session.on('error', () => undefined);
+    session.on('end', () => {
+      if (released || this.#closed || this.#claim?.mode !== mode) return;
+      this.#claimLost = new StorageUnavailableError(
+        `this process's ${mode} claim on the PostgreSQL database was lost (its session ended, e.g. PostgreSQL restarted): ` +
+          'refusing every request until the process is restarted',
+      );
+    });
     try {
       await session.connect();
     } catch (error) {
@@ -180,11 +196,17 @@ export class PostgresDriver implements SqlDriver {
     this.#claim = {
       mode,
       release: async () => {
+        released = true;
         this.#claim = undefined;
         await session.end().catch(() => undefined);
       },
     };
     return this.#claim;
+  }
+
+  /** Why requests are refused: the claim's session was lost (see `claim`). */
+  checkHealth(): string | undefined {
+    return this.#claimLost?.message;
   }
 
   translateError(error: unknown): unknown {
