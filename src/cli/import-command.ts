@@ -36,6 +36,12 @@ export function registerImportCommand(program: Command): void {
         'the source database: mysql://…, postgres://…, sqlite:<path>',
       ).makeOptionMandatory(),
     )
+    .addOption(
+      new Option(
+        '--tokenserver-from <url>',
+        "the token server's database when it is separate (syncstorage-rs's tokenserver database): its users, nodes and services are copied, uids unchanged",
+      ),
+    )
     .addOption(new Option('--users <ids>', 'only these user ids (comma-separated)'))
     .addOption(new Option('--dry-run', 'detect the source and count what would be copied'))
     .addOption(new Option('--overwrite', "replace a user's data that differs on the target"))
@@ -48,13 +54,20 @@ export function registerImportCommand(program: Command): void {
     );
   addTableOptions(command, ['database', 'dataDir']).action(
     async (flags: Record<string, unknown>) => {
-      const { from, users, dryRun, overwrite, ...rest } = flags;
+      const { from, tokenserverFrom, users, dryRun, overwrite, ...rest } = flags;
       const config = loadServeConfig({
         flags: rest,
         env: process.env,
         file: configFile(flags, process.env),
       });
       const source = await openSqlDriver({ url: String(from) });
+      const tokenserverSource =
+        typeof tokenserverFrom === 'string'
+          ? await openSqlDriver({ url: tokenserverFrom }).catch(async (error: unknown) => {
+              await source.close();
+              throw error;
+            })
+          : undefined;
       try {
         const target = await openDriver(config.database, { dataDir: config.dataDir });
         const targetStorage = await openDatabase(config.database, {
@@ -64,6 +77,7 @@ export function registerImportCommand(program: Command): void {
         try {
           const result = await runImport({
             source,
+            tokenserverSource,
             target,
             targetStorage,
             users: userList(users),
@@ -89,6 +103,7 @@ export function registerImportCommand(program: Command): void {
         }
       } finally {
         await source.close();
+        await tokenserverSource?.close();
       }
     },
   );

@@ -19,7 +19,8 @@
  *   user's collection timestamps changing during the copy, stops the import
  *   with how to stop the old server.
  * - The token server's users, nodes and services come along when the
- *   source has them (tokenserver-rows.ts): uids stay the same.
+ *   source has them, or from `tokenserverSource` (tokenserver-rows.ts):
+ *   uids stay the same.
  * - The verification pass compares, per user and collection, the count,
  *   the collection timestamp and a SHA-256 over every row on both sides.
  */
@@ -31,7 +32,12 @@ import { STANDARD_COLLECTIONS } from '../storage/sql/standard-collections.js';
 import { inWriteTransaction, onReadConnection } from '../sql/sql-transaction.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from '../sql/sql-types.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
-import { detectSourceSchema, type SourceSchema } from './source-schema.js';
+import {
+  detectSourceSchema,
+  hasTokenserverTables,
+  UnknownSourceError,
+  type SourceSchema,
+} from './source-schema.js';
 import { copyTokenserverRows, type TokenserverCopy } from './tokenserver-rows.js';
 
 export interface ImportOptions {
@@ -39,6 +45,11 @@ export interface ImportOptions {
   target: SqlDriver;
   /** The target's storage (migrated), for deleting a user's data on overwrite. */
   targetStorage: SyncStorage;
+  /**
+   * The token server's database when it is not the source's (syncstorage-rs
+   * keeps it apart): its users, nodes and services are copied from there.
+   */
+  tokenserverSource?: SqlDriver;
   /** Shards of the target (0: one bso table). */
   targetShards?: number;
   /** Only these user ids. */
@@ -106,6 +117,17 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
     detectSourceSchema(executor, source.dialect.name),
   );
   print(`source: ${describe(schema)}\n`);
+  const tokenserverSource = options.tokenserverSource;
+  if (
+    tokenserverSource &&
+    !(await onReadConnection(tokenserverSource, (executor) =>
+      hasTokenserverTables(executor, tokenserverSource.dialect.name),
+    ))
+  ) {
+    throw new UnknownSourceError(
+      '--tokenserver-from: no users, nodes and services tables there (not a token server database)',
+    );
+  }
   const sourceNames = await onReadConnection(source, (executor) =>
     collectionNames(executor, schema),
   );
@@ -144,8 +166,9 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
     return result;
   }
 
-  if (schema.hasTokenserverTables) {
-    result.tokenserver = await copyTokenserverRows(source, target);
+  const tokenserverFrom = tokenserverSource ?? (schema.hasTokenserverTables ? source : undefined);
+  if (tokenserverFrom) {
+    result.tokenserver = await copyTokenserverRows(tokenserverFrom, target);
     const t = result.tokenserver;
     print(`token server: ${t.users} users, ${t.nodes} nodes, ${t.services} services copied\n`);
   }

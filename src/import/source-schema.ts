@@ -55,6 +55,17 @@ async function names(executor: SqlExecutor, sql: string, params: string[] = []):
   return rows.map(([name]) => String(name).toLowerCase());
 }
 
+/** Whether the database holds the token server's `users`, `nodes` and `services`. */
+export async function hasTokenserverTables(
+  executor: SqlExecutor,
+  dialect: SqlDialectName,
+): Promise<boolean> {
+  const tables = new Set(await names(executor, CATALOG[dialect].tables));
+  return TOKENSERVER_TABLES.every((t) => tables.has(t));
+}
+
+const TOKENSERVER_TABLES = ['users', 'nodes', 'services'];
+
 export async function detectSourceSchema(
   executor: SqlExecutor,
   dialect: SqlDialectName,
@@ -62,7 +73,7 @@ export async function detectSourceSchema(
   const catalog = CATALOG[dialect];
   const tables = new Set(await names(executor, catalog.tables));
   const columns = (table: string) => names(executor, catalog.columns, [table]);
-  const hasTokenserverTables = ['users', 'nodes', 'services'].every((t) => tables.has(t));
+  const hasTokenserverTables = TOKENSERVER_TABLES.every((t) => tables.has(t));
   if (tables.has('bsos') && (await columns('bsos')).includes('fxa_uid')) {
     throw new UnknownSourceError(
       'this is a syncstorage-rs PostgreSQL database (bsos keyed by FxA uid): not importable yet, ' +

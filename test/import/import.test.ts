@@ -225,7 +225,12 @@ async function assertSyncsAsBefore(targetUrl: string): Promise<void> {
 async function importInto(
   source: SqlDriver,
   targetUrl: string,
-  options: { overwrite?: boolean; chunkRows?: number; quietSeconds?: number } = {},
+  options: {
+    overwrite?: boolean;
+    chunkRows?: number;
+    quietSeconds?: number;
+    tokenserverSource?: SqlDriver;
+  } = {},
 ) {
   const target = await openSqlDriver({ url: targetUrl });
   const targetStorage = await openSqlStorage({ url: targetUrl, driver: target });
@@ -238,6 +243,7 @@ async function importInto(
       chunkRows: options.chunkRows ?? 10,
       overwrite: options.overwrite,
       quietSeconds: options.quietSeconds,
+      tokenserverSource: options.tokenserverSource,
     });
   } finally {
     await targetStorage.close();
@@ -316,6 +322,71 @@ describe("import from Mozilla's old Python server (SQLite, two shards)", () => {
       await assertSyncsAsBefore(targetUrl);
     } finally {
       await source.close();
+    }
+  });
+
+  test('--tokenserver-from: users, nodes and services come from a separate database', async () => {
+    const sourcePath = join(dir, 'old-apart.db');
+    const raw = rawSqlite(sourcePath);
+    await fillOldServer(raw);
+    await raw.close();
+    // The token server's own database (tokenserver-sqlite's tables), apart from storage.
+    const tokensPath = join(dir, 'tokenserver-apart.db');
+    const tokensRaw = rawSqlite(tokensPath);
+    for (const sql of TOKENSERVER_SQL.sqlite.tables) await tokensRaw.exec(sql);
+    await tokensRaw.exec(
+      "INSERT INTO services (id, service, pattern) VALUES (5, 'sync-1.5', '{node}/1.5/{uid}')",
+    );
+    await tokensRaw.exec("INSERT INTO nodes VALUES (3, 5, 'https://old.example', 1, 2, 100, 0, 0)");
+    await tokensRaw.exec('INSERT INTO users VALUES (?, 5, ?, ?, ?, ?, NULL, 3, ?)', [
+      8,
+      'b@api.accounts.firefox.com',
+      21,
+      'bbbb',
+      T0,
+      22,
+    ]);
+    await tokensRaw.close();
+    const source = await openSqlDriver({ url: `sqlite:${sourcePath}` });
+    const tokenserverSource = await openSqlDriver({ url: `sqlite:${tokensPath}` });
+    const notTokens = await openSqlDriver({ url: `sqlite:${sourcePath}` });
+    const targetUrl = `sqlite:${join(dir, 'target-apart.db')}`;
+    try {
+      // A database without the token server's tables is refused, naming the option.
+      await assert.rejects(
+        importInto(source, targetUrl, { tokenserverSource: notTokens }),
+        (error: unknown) =>
+          error instanceof UnknownSourceError && /--tokenserver-from/.test(error.message),
+      );
+      const result = await importInto(source, targetUrl, { tokenserverSource });
+      assert.equal(result.schema.hasTokenserverTables, false);
+      assert.deepEqual(result.tokenserver, { services: 0, nodes: 1, users: 1 });
+      const tokens = rawSqlite(targetUrl.slice('sqlite:'.length));
+      try {
+        assert.deepEqual(
+          await tokens.rows(
+            `SELECT u.uid, u.generation, u.client_state, u.keys_changed_at, n.node
+             FROM users u JOIN nodes n ON n.id = u.nodeid ORDER BY u.uid`,
+          ),
+          [
+            {
+              uid: 8,
+              generation: 21,
+              client_state: 'bbbb',
+              keys_changed_at: 22,
+              node: 'https://old.example',
+            },
+          ],
+        );
+      } finally {
+        await tokens.close();
+      }
+      assert.deepEqual(result.differences, []);
+      await assertSyncsAsBefore(targetUrl);
+    } finally {
+      await source.close();
+      await tokenserverSource.close();
+      await notTokens.close();
     }
   });
 
@@ -418,6 +489,20 @@ describe('import from syncstorage-rs on MySQL (MariaDB)', skipUnless('mariadb'),
     const raw = await rawMysql(url);
     await fillSyncstorageRsMysql(raw);
     await raw.close();
+    // syncstorage-rs's tokenserver database, apart from storage.
+    const tokensUrl = await server.createDatabase('tokenserver_rs_cli');
+    const tokens = await rawMysql(tokensUrl);
+    for (const sql of TOKENSERVER_SQL.mysql.tables) await tokens.exec(sql);
+    await tokens.exec(
+      "INSERT INTO services (id, service, pattern) VALUES (1, 'sync-1.5', '{node}/1.5/{uid}')",
+    );
+    await tokens.exec("INSERT INTO nodes VALUES (1, 1, 'https://old.example', 1, 2, 100, 0, 0)");
+    await tokens.exec('INSERT INTO users VALUES (7, 1, ?, 11, ?, ?, NULL, 1, 12)', [
+      'a@api.accounts.firefox.com',
+      'aaaa',
+      T0,
+    ]);
+    await tokens.close();
     const target = join(dir, 'cli-target.db');
     const run = (args: string[]) =>
       promisify(execFile)(
@@ -438,7 +523,8 @@ describe('import from syncstorage-rs on MySQL (MariaDB)', skipUnless('mariadb'),
     const dry = await run(['--dry-run']);
     assert.match(dry.stdout, /syncstorage-rs on MySQL/);
     assert.match(dry.stdout, /dry run: 2 users, 28 rows/);
-    const done = await run(['--users', '7,8']);
+    const done = await run(['--users', '7,8', '--tokenserver-from', tokensUrl]);
+    assert.match(done.stdout, /token server: 1 users, 1 nodes, 0 services copied/);
     assert.match(done.stdout, /users 2\/2 .*rows 28/);
     assert.match(done.stdout, /verified: no differences/);
     await assertSyncsAsBefore(`sqlite:${target}`);
