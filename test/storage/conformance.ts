@@ -800,10 +800,16 @@ export function registerSyncStorageConformance(options: ConformanceOptions): voi
       it('work a lock body leaves running after the lock ends runs on its own', async (s) => {
         const user = newUser();
         let late: Promise<number> | undefined;
+        // The late work starts once the lock has ended, not after a delay
+        // guessed to outlast it: a slow body would let a timer fire inside
+        // the lock, where the write rightly shares the lock's timestamp.
+        let lockEnded = (): void => undefined;
+        const ended = new Promise<void>((resolve) => (lockEnded = resolve));
         const locked = await s.withWriteLock(user, 'tabs', async (tx) => {
-          late = sleep(30).then(() => tx.setItems(user, 'tabs', [{ id: 'late', payload: 'l' }]));
+          late = ended.then(() => tx.setItems(user, 'tabs', [{ id: 'late', payload: 'l' }]));
           return tx.setItems(user, 'tabs', [{ id: 'inside', payload: 'i' }]);
         });
+        lockEnded();
         const after = await late!;
         assert.ok(after > locked, `${after} > ${locked}`);
         assert.deepEqual((await s.getItemIds(user, 'tabs')).items, ['late', 'inside']);
