@@ -7,6 +7,8 @@
 import { causeMessage, errorCodes, StartupError } from './startup-error.js';
 
 export const DATABASE_OPTION = '--database (SYNC_SYNCSTORAGE__DATABASE_URL)';
+export const TOKENSERVER_DATABASE_OPTION =
+  '--tokenserver-database (SYNC_TOKENSERVER__DATABASE_URL)';
 
 /** A database URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
@@ -29,12 +31,20 @@ function databaseOf(url: string): string {
   }
 }
 
-/** Translate an error from opening `url` into a StartupError naming the cause. */
-export function explainDatabaseFailure(url: string, error: unknown): StartupError {
+/**
+ * Translate an error from opening `url` into a StartupError naming the cause
+ * and `option`, the option that gave the URL. A StartupError passes through.
+ */
+export function explainDatabaseFailure(
+  url: string,
+  error: unknown,
+  option: string = DATABASE_OPTION,
+): StartupError {
+  if (error instanceof StartupError) return error;
   const shown = redactUrl(url);
   const codes = new Set(errorCodes(error));
   const has = (...names: string[]) => names.some((name) => codes.has(name));
-  const options = { option: DATABASE_OPTION, cause: error };
+  const options = { option, cause: error };
   // Another process owns the database (src/sql/database-claim.ts): its own line names the way out.
   if (has('DATABASE_CLAIMED')) {
     return new StartupError(`${shown}: ${causeMessage(error)}`, { cause: error });

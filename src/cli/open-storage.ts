@@ -28,6 +28,8 @@ export interface OpenDatabaseOptions {
    * empty one in the wrong folder); the message names the data folder.
    */
   mustExist?: string;
+  /** The option that gave the URL, named in failures. Default --database. */
+  option?: string;
 }
 
 export const DATA_DIR_OPTION = '--data-dir (SYNC_DATA_DIR)';
@@ -57,7 +59,7 @@ export async function openDriver(
   try {
     return await openSqlDriver({ url });
   } catch (error) {
-    throw explainDatabaseFailure(url, error);
+    throw explainDatabaseFailure(url, error, options.option);
   }
 }
 
@@ -74,14 +76,14 @@ export async function openDatabase(
     // With `claim`, this process's claim on the database (src/sql/database-claim.ts).
     return await openSqlStorage({ url, driver, claim: options.claim });
   } catch (error) {
-    throw explainDatabaseFailure(url, error);
+    throw explainDatabaseFailure(url, error, options.option);
   }
 }
 
 function checkSqliteFile(path: string, options: OpenDatabaseOptions): void {
   const inDataDir =
     options.dataDir !== undefined && resolve(dirname(path)) === resolve(options.dataDir);
-  const option = inDataDir ? DATA_DIR_OPTION : DATABASE_OPTION;
+  const option = inDataDir ? DATA_DIR_OPTION : (options.option ?? DATABASE_OPTION);
   if (options.mustExist && !existsSync(path)) {
     throw new StartupError(
       `no database at ${path} (looked in the data folder ${options.dataDir ?? dirname(path)}): ${options.mustExist} works on an existing database and creates none`,

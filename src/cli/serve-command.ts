@@ -14,9 +14,8 @@ import {
 import { createLogger } from '../server/logging/logger.js';
 import { addTableOptions, configFile } from './command-options.js';
 import {
-  CliConfigError,
+  inOptionNames,
   loadServeConfig,
-  optionLabel,
   unknownVariables,
   type ServeConfig,
 } from './config/load-config.js';
@@ -31,7 +30,7 @@ import {
   openDriver,
   openServeStorage,
 } from './open-storage.js';
-import { errorCodes, StartupError } from './startup-error.js';
+import { explainListenFailure } from './listen-startup-error.js';
 import { createServerMetrics, startOperatorSide, type OperatorSide } from './admin-listener.js';
 import { observeSqlDriver } from '../sql/observed-sql-driver.js';
 import { tokenServerAdmin } from '../admin/token-server-store-admin.js';
@@ -209,46 +208,12 @@ function tokenHintOptions(config: ServeConfig): string {
   return parts.join(' ');
 }
 
-/** Why listening failed, naming --host or --port. */
-function explainListenFailure(config: ServeConfig, error: unknown): StartupError {
-  const codes = errorCodes(error);
-  const where = `${config.host}:${config.port}`;
-  if (codes.includes('EADDRINUSE')) {
-    return new StartupError(`port ${config.port} on ${config.host} is already in use`, {
-      option: '--port (SYNC_PORT)',
-      cause: error,
-    });
-  }
-  if (codes.includes('EACCES')) {
-    return new StartupError(
-      `not allowed to listen on ${where} (ports below 1024 need privileges)`,
-      { option: '--port (SYNC_PORT)', cause: error },
-    );
-  }
-  if (
-    codes.some((code) => ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code))
-  ) {
-    return new StartupError(`cannot listen on ${config.host}: no such address on this machine`, {
-      option: '--host (SYNC_HOST)',
-      cause: error,
-    });
-  }
-  return new StartupError(`cannot listen on ${where}: ${(error as Error).message}`, {
-    option: '--host (SYNC_HOST) and --port (SYNC_PORT)',
-    cause: error,
-  });
-}
-
 /** The server layer's validation, its errors in the user's option names. */
 function resolveServerConfigFor(input: ServerConfigInput) {
   try {
     return resolveServerConfig(input);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const name = optionLabel(error.option);
-    throw new CliConfigError(
-      name ? error.message.replace(`option ${error.option}`, name) : error.message,
-    );
+    throw error instanceof ConfigError ? inOptionNames(error) : error;
   }
 }
 

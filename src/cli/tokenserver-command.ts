@@ -15,7 +15,9 @@ import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { TOKENSERVER_OPTIONS } from './config/option-table.js';
 import { stopOnSignals } from './graceful-shutdown.js';
 import { startOperatorSide, type OperatorSide } from './admin-listener.js';
+import { explainListenFailure } from './listen-startup-error.js';
 import { openTokenserver } from './open-tokenserver.js';
+import { DATA_DIR_OPTION, ensurePrivateFolder } from './open-storage.js';
 import { redactUrl } from './serve-command.js';
 
 const HELP = `
@@ -51,6 +53,7 @@ export function registerTokenserverCommand(program: Command, version: string): v
         env: process.env,
         file: configFile(flags, process.env),
       });
+      if (config.masterSecret === null) ensurePrivateFolder(config.dataDir, DATA_DIR_OPTION);
       const masterSecret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
       const logger = createLogger({ level: config.logLevel, buffered: true });
       const metrics = new ServerMetrics();
@@ -63,7 +66,12 @@ export function registerTokenserverCommand(program: Command, version: string): v
       const app = buildTokenserverApp({ tokenserver, logger, version, observer: metrics });
       let operator: OperatorSide;
       try {
-        await app.listen({ host: config.host, port: config.port });
+        try {
+          await app.listen({ host: config.host, port: config.port });
+        } catch (error) {
+          throw explainListenFailure(config, error);
+        }
+        // The admin listener explains its own failures (--admin-listen).
         operator = await startOperatorSide({
           config,
           tokenServer: tokenServerAdmin(tokenserver.store),

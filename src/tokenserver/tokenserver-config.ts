@@ -79,7 +79,10 @@ export function resolveTokenserverConfig(
     const url = new URL(oauthServerUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new ConfigError('tokenserver.fxa_oauth_server_url', `expected an http(s) URL`);
+    throw new ConfigError(
+      'tokenserver.fxa_oauth_server_url',
+      `expected an http(s) URL, got ${JSON.stringify(oauthServerUrl)}`,
+    );
   }
   const rate = input.capacityReleaseRate ?? DEFAULT_CAPACITY_RELEASE_RATE;
   if (!Number.isFinite(rate) || rate <= 0 || rate > 1) {

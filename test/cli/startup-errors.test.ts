@@ -165,6 +165,61 @@ describe('start-up failures', () => {
     assertOneLine(await cli(['serve', '--database', 'redis://x']), /--database.*expected sqlite/);
   });
 
+  test('the token server: its database, a bad JWK or FxA URL, a port in use', async () => {
+    const url = new URL(postgres.url);
+    const wrong = new URL(url);
+    wrong.password = 'wrong-pw';
+    const missing = new URL(url);
+    missing.pathname = '/no_such_database';
+    const dead = `postgres://u:p@127.0.0.1:${await freePort()}/db`;
+    const TS_DATABASE = /--tokenserver-database \(SYNC_TOKENSERVER__DATABASE_URL\)$/;
+    const dir = tempDir();
+    const base = ['--data-dir', join(dir, 'data'), '--master-secret', 's'];
+    // The storage database, shared by default: blamed on --database.
+    assertOneLine(
+      await cli(['tokenserver', ...base, '--database', wrong.href]),
+      /refused the password of user postgres; check --database \(SYNC_SYNCSTORAGE__DATABASE_URL\)$/,
+    );
+    // A database of its own: blamed on --tokenserver-database, for tokenserver, serve and nodes.
+    assertOneLine(
+      await cli(['tokenserver', ...base, '--tokenserver-database', missing.href]),
+      /database "no_such_database" does not exist/,
+      TS_DATABASE,
+    );
+    assertOneLine(
+      await cli(['serve', ...base, '--tokenserver-database', dead]),
+      /cannot reach the database at postgres:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/db: connection refused/,
+      TS_DATABASE,
+    );
+    assertOneLine(
+      await cli(['nodes', 'list', ...base.slice(0, 2), '--tokenserver-database', wrong.href]),
+      /refused the password/,
+      TS_DATABASE,
+    );
+    const jwk = await cli(['tokenserver', ...base, '--fxa-oauth-primary-jwk', '{"kty":"EC"}']);
+    assert.equal(jwk.code, 2);
+    assertOneLine(
+      jwk,
+      /invalid --fxa-oauth-primary-jwk \(SYNC_TOKENSERVER__FXA_OAUTH_PRIMARY_JWK, file key tokenserver\.fxa_oauth_primary_jwk\): expected an RSA public JWK/,
+    );
+    const fxa = await cli(['serve', ...base, '--fxa-oauth-server-url', 'ftp://fxa.example']);
+    assert.equal(fxa.code, 2);
+    assertOneLine(
+      fxa,
+      /invalid --fxa-oauth-server-url \(SYNC_TOKENSERVER__FXA_OAUTH_SERVER_URL, file key tokenserver\.fxa_oauth_server_url\): expected an http\(s\) URL, got "ftp:\/\/fxa\.example"/,
+    );
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    after(() => blocker.close());
+    assertOneLine(
+      await cli(['tokenserver', ...base, '--port', String(port)]),
+      new RegExp(
+        `port ${port} on 127\\.0\\.0\\.1 is already in use; check --port \\(SYNC_PORT\\)$`,
+      ),
+    );
+  });
+
   test(
     'a data folder that cannot be written; a read-only SQLite file',
     { skip: !asRoot },

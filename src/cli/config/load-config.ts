@@ -7,7 +7,11 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Limits } from '../../server/config/server-config.js';
-import type { TokenserverConfigInput } from '../../tokenserver/tokenserver-config.js';
+import { ConfigError } from '../../server/config/server-config.js';
+import {
+  resolveTokenserverConfig,
+  type TokenserverConfigInput,
+} from '../../tokenserver/tokenserver-config.js';
 import { redactUrl } from '../database-startup-error.js';
 import { envName, SERVE_OPTIONS, type OptionSpec } from './option-table.js';
 
@@ -305,6 +309,13 @@ function tokenserverConfig(
   for (const key of Object.keys(options) as Array<keyof typeof options>) {
     if (options[key] === undefined) delete options[key];
   }
+  // Checked here, once, so a bad JWK or FxA URL stops every command before
+  // any database opens; the token server resolves them again with the secret.
+  try {
+    resolveTokenserverConfig({ ...options, masterSecret: 'only validating' });
+  } catch (error) {
+    throw error instanceof ConfigError ? inOptionNames(error) : error;
+  }
   return Object.freeze({
     enabled: get<boolean>('tokenserverEnabled') ?? true,
     database: get<string>('tokenserverDatabase') ?? storageDatabase,
@@ -348,9 +359,9 @@ export function unknownVariables(env: Record<string, string | undefined>): strin
 }
 
 /**
- * The user's name for an option the server layer names internally
- * (`ConfigError.option`: "limits.maxPostRecords", "publicUrl", …), so a
- * message never shows an internal name.
+ * The user's name for an option the server layer or the token server names
+ * internally (`ConfigError.option`: "limits.maxPostRecords", "publicUrl",
+ * "tokenserver.fxa_oauth_primary_jwk"…), so a message never shows an internal name.
  */
 export function optionLabel(internalName: string): string | undefined {
   const name =
@@ -359,8 +370,16 @@ export function optionLabel(internalName: string): string | undefined {
       : internalName === 'quotaBytes'
         ? 'maxQuotaLimit'
         : internalName.replace(/^limits\./, '');
-  const spec = SERVE_OPTIONS.find((s) => s.name === name);
+  const spec = SERVE_OPTIONS.find((s) => s.name === name || s.path.join('.') === internalName);
   return spec && label(spec);
+}
+
+/** A `ConfigError` of the server layer or the token server as the user's `CliConfigError`. */
+export function inOptionNames(error: ConfigError): CliConfigError {
+  const name = optionLabel(error.option);
+  return new CliConfigError(
+    name ? error.message.replace(`option ${error.option}`, name) : error.message,
+  );
 }
 
 function specOf(name: string): OptionSpec {
