@@ -1,5 +1,5 @@
 /**
- * `syncstorage import --from URL`: move in from syncstorage-rs (MySQL) or
+ * `syncstorage import --from URL`: move in from syncstorage-rs (MySQL, PostgreSQL) or
  * Mozilla's old Python server (src/import/import-run.ts), into the database
  * `serve` uses. Exit 1 when a user was refused or the verification found a
  * difference.
@@ -28,7 +28,7 @@ export function registerImportCommand(program: Command): void {
   const command = program
     .command('import')
     .description(
-      "copy users' data from another server's database (syncstorage-rs MySQL, Mozilla's old Python server, or ours) into this one",
+      "copy users' data from another server's database (syncstorage-rs MySQL or PostgreSQL, Mozilla's old Python server, or ours) into this one",
     )
     .addOption(
       new Option(

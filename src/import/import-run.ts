@@ -33,6 +33,7 @@ import { inWriteTransaction, onReadConnection } from '../sql/sql-transaction.js'
 import type { SqlDriver, SqlExecutor, SqlValue } from '../sql/sql-types.js';
 import type { SyncStorage } from '../storage/sync-storage.js';
 import {
+  BSO_COLUMNS,
   detectSourceSchema,
   hasTokenserverTables,
   UnknownSourceError,
@@ -131,11 +132,16 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
   const sourceNames = await onReadConnection(source, (executor) =>
     collectionNames(executor, schema),
   );
-  const users = await onReadConnection(source, (executor) => sourceUsers(executor, options.users));
+  const users = await onReadConnection(source, (executor) =>
+    sourceUsers(executor, schema, options.users),
+  );
   const newest = await onReadConnection(source, async (executor) =>
     Number(
-      (await executor.get<{ m: unknown }>('SELECT MAX(last_modified) AS m FROM user_collections'))
-        ?.m ?? 0,
+      (
+        await executor.get<{ m: unknown }>(
+          `SELECT MAX(${schema.columns.lastModified}) AS m FROM user_collections`,
+        )
+      )?.m ?? 0,
     ),
   );
   const quiet = (options.quietSeconds ?? 60) * 1000;
@@ -216,7 +222,7 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
     }
     if (targetDigest.size > 0) await options.targetStorage.deleteStorage(userId);
     await markUser(target, userId, 'started', options.sourceLabel);
-    const before = await sourceTimestamps(source, userId);
+    const before = await sourceTimestamps(source, schema, userId);
     let after = { collectionId: -1, id: '' };
     for (;;) {
       const rows = await readChunk(source, schema, userId, after, chunkRows);
@@ -242,7 +248,7 @@ export async function runImport(options: ImportOptions): Promise<ImportResult> {
       );
       if (rows.length < chunkRows) break;
     }
-    const now = await sourceTimestamps(source, userId);
+    const now = await sourceTimestamps(source, schema, userId);
     if (JSON.stringify([...now]) !== JSON.stringify([...before])) {
       throw new SourceBeingWrittenError(
         `user ${userId} changed on the source during the copy: ${STOP_HINT}`,
@@ -302,6 +308,7 @@ function describe(schema: SourceSchema): string {
     'syncstorage-ts': 'syncstorage-ts',
     'server-syncstorage': "Mozilla's old Python server (server-syncstorage)",
     'syncstorage-rs-mysql': 'syncstorage-rs on MySQL',
+    'syncstorage-rs-postgres': 'syncstorage-rs on PostgreSQL',
   }[schema.kind];
   const shards = schema.bsoTables.length > 1 ? `, ${schema.bsoTables.length} bso shards` : '';
   return `${label}${shards}`;
@@ -330,20 +337,30 @@ async function collectionNames(
   return names;
 }
 
-async function sourceUsers(executor: SqlExecutor, only?: readonly number[]): Promise<number[]> {
+async function sourceUsers(
+  executor: SqlExecutor,
+  schema: SourceSchema,
+  only?: readonly number[],
+): Promise<number[]> {
+  const { user } = schema.columns;
   const rows = await executor.rows(
     only && only.length > 0
-      ? `SELECT DISTINCT userid FROM user_collections WHERE userid IN (${placeholders(only.length)}) ORDER BY userid`
-      : 'SELECT DISTINCT userid FROM user_collections ORDER BY userid',
+      ? `SELECT DISTINCT ${user} FROM user_collections WHERE ${user} IN (${placeholders(only.length)}) ORDER BY ${user}`
+      : `SELECT DISTINCT ${user} FROM user_collections ORDER BY ${user}`,
     only && only.length > 0 ? [...only] : [],
   );
   return rows.map(([userId]) => Number(userId));
 }
 
-async function sourceTimestamps(source: SqlDriver, userId: number): Promise<Map<number, number>> {
+async function sourceTimestamps(
+  source: SqlDriver,
+  schema: SourceSchema,
+  userId: number,
+): Promise<Map<number, number>> {
+  const { user, collection, lastModified } = schema.columns;
   const rows = await onReadConnection(source, (executor) =>
     executor.rows(
-      'SELECT collection, last_modified FROM user_collections WHERE userid = ? ORDER BY collection',
+      `SELECT ${collection}, ${lastModified} FROM user_collections WHERE ${user} = ? ORDER BY ${collection}`,
       [userId],
     ),
   );
@@ -368,11 +385,12 @@ async function readChunk(
   after: { collectionId: number; id: string },
   limit: number,
 ): Promise<SourceRow[]> {
+  const { user, collection, id, modified, expiry } = schema.columns;
   const rows = await onReadConnection(source, (executor) =>
     executor.rows(
-      `SELECT collection, id, sortindex, payload, modified, ttl FROM ${sourceTable(schema, userId)}
-       WHERE userid = ? AND (collection > ? OR (collection = ? AND id > ?))
-       ORDER BY collection, id LIMIT ?`,
+      `SELECT ${collection}, ${id}, sortindex, payload, ${modified}, ${expiry} FROM ${sourceTable(schema, userId)}
+       WHERE ${user} = ? AND (${collection} > ? OR (${collection} = ? AND ${id} > ?))
+       ORDER BY ${collection}, ${id} LIMIT ?`,
       [userId, after.collectionId, after.collectionId, after.id, limit],
     ),
   );
@@ -464,7 +482,7 @@ async function digestSource(
   userId: number,
 ): Promise<Map<string, CollectionDigest>> {
   const timestamps = new Map<string, number>();
-  for (const [id, ts] of await sourceTimestamps(source, userId)) {
+  for (const [id, ts] of await sourceTimestamps(source, schema, userId)) {
     const name = names.get(id);
     if (name !== undefined && ts > 0) timestamps.set(name, ts);
   }
@@ -493,6 +511,7 @@ async function digestTarget(
     kind: 'syncstorage-ts',
     bsoTables: layout.all().map((t) => t.bso),
     collectionIdColumn: 'collectionid',
+    columns: BSO_COLUMNS,
     ttlUnit: 'seconds',
     hasTokenserverTables: false,
   };
