@@ -120,13 +120,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     const search = (query.search ?? '').trim();
     const limit = intQuery(query, 'limit');
     if (deps.storage && (UID_SEARCH.test(search) || !tokenServer)) {
-      const users = await deps.storage.directory.listUsers({
+      const users: UserListEntry[] = await deps.storage.directory.listUsers({
         search,
         order: query.order === 'userid' ? 'userid' : 'bytes',
         limit,
         offset: intQuery(query, 'offset'),
       });
-      return { users };
+      if (!tokenServer || users.length === 0) return { users };
+      // Who each one is, in one query.
+      const records = await tokenServer.getUsers(users.map((u) => u.userId));
+      const byUid = new Map(records.map((r) => [r.uid, r]));
+      return {
+        users: users.map((user) => {
+          const record = byUid.get(user.userId);
+          return record ? { ...user, tokenServer: record } : user;
+        }),
+      };
     }
     const accounts = needTokenServer();
     if (search !== '' && !ACCOUNT_SEARCH.test(search)) {

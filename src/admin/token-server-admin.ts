@@ -48,4 +48,6 @@ export interface TokenServerAdmin {
   findUsers(search: string, limit: number): Promise<TokenServerUser[]>;
   /** The record with this uid. */
   getUser(uid: number): Promise<TokenServerUser | undefined>;
+  /** The records with these uids (at most 1000; the missing ones left out). */
+  getUsers(uids: readonly number[]): Promise<TokenServerUser[]>;
 }

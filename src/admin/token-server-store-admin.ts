@@ -79,5 +79,8 @@ export function tokenServerAdmin(store: TokenserverStore): TokenServerAdmin {
       const user = await store.getUserByUid(uid);
       return user && userInfo(user);
     },
+    async getUsers(uids) {
+      return (await store.getUsersByUid(uids)).map(userInfo);
+    },
   };
 }

@@ -370,14 +370,21 @@ export class TokenserverStore {
   }
 
   async getUserByUid(uid: number): Promise<UserRecord | undefined> {
+    return (await this.getUsersByUid([uid]))[0];
+  }
+
+  /** The records with these uids (at most 1000), in no particular order. */
+  async getUsersByUid(uids: readonly number[]): Promise<UserRecord[]> {
+    if (uids.length === 0) return [];
+    if (uids.length > 1000) throw new RangeError('getUsersByUid: at most 1000 uids');
     const rows = await this.#read((executor) =>
       executor.rows(
         `SELECT ${USER_COLUMNS} FROM users LEFT OUTER JOIN nodes ON users.nodeid = nodes.id
-         WHERE users.uid = ?`,
-        [uid],
+         WHERE users.uid IN (${uids.map(() => '?').join(', ')})`,
+        [...uids],
       ),
     );
-    return rows[0] && toUser(rows[0]);
+    return rows.map(toUser);
   }
 
   /** Records replaced before `before` (ms), by uid after `afterUid`: storage to purge. */

@@ -221,7 +221,8 @@ describe('admin API with the token server', () => {
         assert.equal(bob.users[0]!.bytes, 0);
         // Uid digits still search storage; nothing else matches; bad input refused.
         const digits = (await op.call('GET', `/api/users?search=${alice}`)).json() as Found;
-        assert.ok(digits.users.some((u) => u.userId === alice));
+        const listed = digits.users.find((u) => u.userId === alice);
+        assert.equal(listed?.tokenServer?.fxaUid, ALICE, 'a storage listing names the account');
         assert.deepEqual((await op.call('GET', '/api/users?search=ffff')).json(), { users: [] });
         assert.equal((await op.call('GET', '/api/users?search=a%25')).status, 400);
         assert.equal((await op.call('GET', `/api/users?search=${'a'.repeat(300)}`)).status, 400);
