@@ -107,6 +107,9 @@ class PostgresExecutor implements SqlExecutor {
 
 const CONFLICT_CODES = new Set(['55P03', '40P01', '40001']);
 
+/** How often a lost sharer claim is tried again. */
+const RECLAIM_INTERVAL_MS = 500;
+
 export class PostgresDriver implements SqlDriver {
   readonly dialect = postgresDialect;
   readonly #pool: pg.Pool;
@@ -163,10 +166,13 @@ export class PostgresDriver implements SqlDriver {
    * it lives as long as that session (and the process). If the session
    * drops (PostgreSQL restarted, backend terminated) the lock is gone and
    * taking it again would not be enough: another process may have used the
-   * database in the gap, so an owner's in-process cache can be stale, and
-   * an owner may have started beside a sharer. The driver fails closed
-   * instead: every later request is refused (503, heartbeat down) until the
-   * process is restarted and claims afresh. See README "Production".
+   * database in the gap, so an owner's in-process cache can be stale. An
+   * owner fails closed instead: every later request is refused (503,
+   * heartbeat down) until the process is restarted and claims afresh. A
+   * sharer keeps nothing of its own, so it may take its claim again once
+   * PostgreSQL answers (requests are refused meanwhile); if an owner took
+   * the database in the gap, that fails and the sharer stays refused. See
+   * README "Production".
    */
   async claim(mode: DatabaseClaimMode): Promise<DatabaseClaim> {
     if (this.#closed) throw new StorageUnavailableError('storage is closed');
@@ -176,10 +182,19 @@ export class PostgresDriver implements SqlDriver {
     session.on('error', () => undefined);
     session.on('end', () => {
       if (released || this.#closed || this.#claim?.mode !== mode) return;
+      this.#claim = undefined;
+      if (mode === 'owner') {
+        this.#claimLost = new StorageUnavailableError(
+          "this process's owner claim on the PostgreSQL database was lost (its session ended, e.g. PostgreSQL restarted): " +
+            'refusing every request until the process is restarted',
+        );
+        return;
+      }
       this.#claimLost = new StorageUnavailableError(
-        `this process's ${mode} claim on the PostgreSQL database was lost (its session ended, e.g. PostgreSQL restarted): ` +
-          'refusing every request until the process is restarted',
+        "this process's sharer claim on the PostgreSQL database was lost (its session ended, e.g. PostgreSQL restarted): " +
+          'refusing requests until it is taken again',
       );
+      void this.#reclaimSharer();
     });
     try {
       await session.connect();
@@ -202,6 +217,28 @@ export class PostgresDriver implements SqlDriver {
       },
     };
     return this.#claim;
+  }
+
+  /** Take a lost sharer claim again once PostgreSQL answers; an owner in the gap keeps us refused. */
+  async #reclaimSharer(): Promise<void> {
+    while (!this.#closed) {
+      await new Promise((resolve) => setTimeout(resolve, RECLAIM_INTERVAL_MS).unref());
+      if (this.#closed) return;
+      try {
+        await this.claim('sharer');
+        this.#claimLost = undefined;
+        return;
+      } catch (error) {
+        if (error instanceof DatabaseClaimedError) {
+          this.#claimLost = new StorageUnavailableError(
+            "this process's sharer claim on the PostgreSQL database was lost and a process with the in-process cache " +
+              'took the database meanwhile: refusing every request until that process stops and this one is restarted',
+          );
+          return;
+        }
+        // PostgreSQL not back yet: try again.
+      }
+    }
   }
 
   /** Why requests are refused: the claim's session was lost (see `claim`). */
