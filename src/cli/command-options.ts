@@ -1,5 +1,9 @@
-/** Adds options of the table to a commander command, with their variables in the help. */
+/**
+ * A command's options: those of the table added to a commander command
+ * (their variables in the help), and the configuration they resolve to.
+ */
 import { Option, type Command } from 'commander';
+import { loadServeConfig, unknownVariables, type ServeConfig } from './config/load-config.js';
 import { envName, SERVE_OPTIONS } from './config/option-table.js';
 
 /**
@@ -37,4 +41,26 @@ export function configFile(
   env: NodeJS.ProcessEnv,
 ): string | undefined {
   return typeof flags.config === 'string' ? flags.config : env.SYNC_CONFIG;
+}
+
+/** A warning at start: one line on stderr (the JSON log may go elsewhere). */
+export function warnAtStart(message: string): void {
+  process.stderr.write(`syncstorage: warning: ${message}\n`);
+}
+
+/**
+ * The configuration of every command that reads one: `flags` (the table's
+ * options; others are ignored), the `SYNC_…` variables, `--config`. A
+ * `SYNC_…` variable no option reads is warned about (a typo must not pass
+ * silently), listing each one ignored.
+ */
+export function commandConfig(flags: Record<string, unknown>): Readonly<ServeConfig> {
+  const config = loadServeConfig({ flags, env: process.env, file: configFile(flags, process.env) });
+  const ignored = unknownVariables(process.env);
+  if (ignored.length > 0) {
+    warnAtStart(
+      `ignoring unknown variables ${ignored.join(', ')} (serve --help lists the known ones)`,
+    );
+  }
+  return config;
 }

@@ -5,8 +5,8 @@
  * difference.
  */
 import { Option, type Command } from 'commander';
-import { addTableOptions, configFile } from './command-options.js';
-import { CliConfigError, loadServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
+import { CliConfigError } from './config/load-config.js';
 import { openDatabase, openDriver } from './open-storage.js';
 import { openSqlDriver } from '../sql/open-sql-driver.js';
 import { runImport } from '../import/import-run.js';
@@ -55,11 +55,7 @@ export function registerImportCommand(program: Command): void {
   addTableOptions(command, ['database', 'dataDir']).action(
     async (flags: Record<string, unknown>) => {
       const { from, tokenserverFrom, users, dryRun, overwrite, ...rest } = flags;
-      const config = loadServeConfig({
-        flags: rest,
-        env: process.env,
-        file: configFile(flags, process.env),
-      });
+      const config = commandConfig(rest);
       const source = await openSqlDriver({ url: String(from) });
       const tokenserverSource =
         typeof tokenserverFrom === 'string'

@@ -6,8 +6,8 @@
 import { Option, type Command } from 'commander';
 import type { NodeRecord } from '../tokenserver/index.js';
 import { NodeExistsError } from '../tokenserver/tokenserver-store.js';
-import { addTableOptions, configFile } from './command-options.js';
-import { CliConfigError, loadServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
+import { CliConfigError } from './config/load-config.js';
 import { withTokenserverStore } from './open-tokenserver.js';
 
 const DB_OPTIONS = ['database', 'dataDir', 'tokenserverDatabase'];
@@ -55,11 +55,6 @@ export function formatNodes(nodes: readonly NodeRecord[]): string {
     .join('\n');
 }
 
-function configOf(flags: Record<string, unknown>) {
-  const { config: _file, ...rest } = flags;
-  return loadServeConfig({ flags: rest, env: process.env, file: configFile(flags, process.env) });
-}
-
 export function registerNodesCommand(program: Command): Command {
   const nodes = program
     .command('nodes')
@@ -69,7 +64,7 @@ export function registerNodesCommand(program: Command): Command {
     nodes.command('list').description('print every node of sync-1.5 with its load'),
     DB_OPTIONS,
   ).action(async (flags: Record<string, unknown>) => {
-    await withTokenserverStore(configOf(flags), async (store) => {
+    await withTokenserverStore(commandConfig(flags), async (store) => {
       const list = await store.listNodes();
       process.stdout.write(list.length ? `${formatNodes(list)}\n` : 'no nodes\n');
     });
@@ -97,7 +92,7 @@ export function registerNodesCommand(program: Command): Command {
       downed: downed ? 1 : 0,
       backoff: backoff ? 1 : 0,
     };
-    await withTokenserverStore(configOf(rest), async (store) => {
+    await withTokenserverStore(commandConfig(rest), async (store) => {
       try {
         await store.addNode(fields);
       } catch (error) {
@@ -134,7 +129,7 @@ export function registerNodesCommand(program: Command): Command {
       downed: flag01('--downed', downed),
       backoff: flag01('--backoff', backoff),
     };
-    await withTokenserverStore(configOf(rest), async (store) => {
+    await withTokenserverStore(commandConfig(rest), async (store) => {
       if (!(await store.setNode(node, fields))) {
         throw new CliConfigError(`no node ${node}: see \`nodes list\``);
       }

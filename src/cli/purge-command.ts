@@ -3,8 +3,8 @@
  * no long transaction), printing progress after each step.
  */
 import { Option, type Command } from 'commander';
-import { addTableOptions, configFile } from './command-options.js';
-import { CliConfigError, loadServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
+import { CliConfigError } from './config/load-config.js';
 import { purgeReplacedUsers } from '../tokenserver/replaced-purge.js';
 import { purgeProgressPrinter } from './purge-progress.js';
 import { openDatabase, openDriver } from './open-storage.js';
@@ -49,11 +49,7 @@ export function registerPurgeCommand(program: Command): void {
     'tokenserverEnabled',
   ]).action(async (flags: Record<string, unknown>) => {
     const { gracePeriod, maxPerLoop, replacedGracePeriod, replaced, ...rest } = flags;
-    const config = loadServeConfig({
-      flags: rest,
-      env: process.env,
-      file: configFile(flags, process.env),
-    });
+    const config = commandConfig(rest);
     const options = {
       gracePeriod: count('--grace-period', gracePeriod),
       maxPerLoop: count('--max-per-loop', maxPerLoop),

@@ -12,13 +12,8 @@ import {
   type ServerConfigInput,
 } from '../server/config/server-config.js';
 import { createLogger } from '../server/logging/logger.js';
-import { addTableOptions, configFile } from './command-options.js';
-import {
-  inOptionNames,
-  loadServeConfig,
-  unknownVariables,
-  type ServeConfig,
-} from './config/load-config.js';
+import { addTableOptions, commandConfig, warnAtStart } from './command-options.js';
+import { inOptionNames, type ServeConfig } from './config/load-config.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { redactUrl } from './database-startup-error.js';
 import { stopOnSignals } from './graceful-shutdown.js';
@@ -51,15 +46,7 @@ export function registerServeCommand(program: Command, version: string): void {
     .description('run the storage server (SyncStorage API 1.5)')
     .addHelpText('after', HELP);
   addTableOptions(command).action(async (flags: Record<string, unknown>) => {
-    const config = loadServeConfig({
-      flags,
-      env: process.env,
-      file: configFile(flags, process.env),
-    });
-    const ignored = unknownVariables(process.env);
-    if (ignored.length > 0) {
-      warn(`ignoring unknown variables ${ignored.join(', ')} (serve --help lists the known ones)`);
-    }
+    const config = commandConfig(flags);
     const logger = createLogger({ level: config.logLevel, buffered: true });
     // The database first: a start that fails on it leaves no new secret behind.
     // The metrics observe the database they then read the totals from; the
@@ -120,7 +107,7 @@ export function registerServeCommand(program: Command, version: string): void {
       : undefined;
     const cacheWarning = await memcachedWarning(config, storage);
     if (cacheWarning) {
-      warn(cacheWarning);
+      warnAtStart(cacheWarning);
       logger.warn({ memcached: config.memcached }, cacheWarning);
     }
     const app = buildApp({
@@ -190,11 +177,6 @@ export function registerServeCommand(program: Command, version: string): void {
 
 /** Re-exported for the commands that log a database URL. */
 export { redactUrl };
-
-/** A warning at start: one line on stderr (the JSON log may go elsewhere). */
-function warn(message: string): void {
-  process.stderr.write(`syncstorage: warning: ${message}\n`);
-}
 
 /** The options `token` needs to mint for this server: data folder, and host/port when not the defaults. */
 function tokenHintOptions(config: ServeConfig): string {

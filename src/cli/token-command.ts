@@ -6,8 +6,8 @@
  */
 import { Option, type Command } from 'commander';
 import { mintToken } from '../server/auth/tokenlib.js';
-import { addTableOptions, configFile } from './command-options.js';
-import { CliConfigError, loadServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
+import { CliConfigError } from './config/load-config.js';
 import { loadMasterSecret } from './config/master-secret.js';
 import { StartupError } from './startup-error.js';
 
@@ -36,11 +36,7 @@ export function registerTokenCommand(program: Command): void {
     publicUrl: 'the node named in the token, as serve --public-url (default http://host:port)',
   }).action((flags: Record<string, unknown>) => {
     const { uid: uidText, node: nodeFlag, duration: durationText, ...rest } = flags;
-    const config = loadServeConfig({
-      flags: rest,
-      env: process.env,
-      file: configFile(flags, process.env),
-    });
+    const config = commandConfig(rest);
     if (typeof uidText !== 'string' || !/^\d{1,10}$/.test(uidText)) {
       throw new CliConfigError('invalid --uid: expected 1–10 digits');
     }

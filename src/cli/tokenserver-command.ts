@@ -9,8 +9,7 @@ import { ServerMetrics } from '../admin/metrics/server-metrics.js';
 import { tokenServerAdmin } from '../admin/token-server-store-admin.js';
 import { createLogger } from '../server/logging/logger.js';
 import { buildTokenserverApp } from '../tokenserver/tokenserver-app.js';
-import { addTableOptions, configFile } from './command-options.js';
-import { loadServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { TOKENSERVER_OPTIONS } from './config/option-table.js';
 import { stopOnSignals } from './graceful-shutdown.js';
@@ -48,11 +47,7 @@ export function registerTokenserverCommand(program: Command, version: string): v
     .addHelpText('after', HELP);
   addTableOptions(command, TOKENSERVER_COMMAND_OPTIONS).action(
     async (flags: Record<string, unknown>) => {
-      const config = loadServeConfig({
-        flags,
-        env: process.env,
-        file: configFile(flags, process.env),
-      });
+      const config = commandConfig(flags);
       if (config.masterSecret === null) ensurePrivateFolder(config.dataDir, DATA_DIR_OPTION);
       const masterSecret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
       const logger = createLogger({ level: config.logLevel, buffered: true });

@@ -9,16 +9,15 @@
 import { Option, type Command } from 'commander';
 import type { UserRecord } from '../tokenserver/index.js';
 import { isRetiredGeneration } from '../tokenserver/user-rules.js';
-import { addTableOptions, configFile } from './command-options.js';
-import { CliConfigError, loadServeConfig, type ServeConfig } from './config/load-config.js';
+import { addTableOptions, commandConfig } from './command-options.js';
+import { CliConfigError, type ServeConfig } from './config/load-config.js';
 import { withTokenserverStore } from './open-tokenserver.js';
 
 /** The options every users subcommand takes (where the token server database is). */
 export const USERS_DB_OPTIONS = ['database', 'dataDir', 'tokenserverDatabase', 'fxaEmailDomain'];
 
 export function usersConfig(flags: Record<string, unknown>): Readonly<ServeConfig> {
-  const { config: _file, ...rest } = flags;
-  return loadServeConfig({ flags: rest, env: process.env, file: configFile(flags, process.env) });
+  return commandConfig(flags);
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());

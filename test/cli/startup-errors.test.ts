@@ -268,6 +268,30 @@ describe('start-up failures', () => {
     assert.match(run.stderr, /\n\s+at /, 'a stack');
   });
 
+  test('every command that reads the configuration warns about unknown SYNC_ variables', async () => {
+    const dir = tempDir();
+    const data = ['--data-dir', join(dir, 'data')];
+    const env = { SYNC_DATABSE_URL: 'typo' };
+    const commands = [
+      ['tokenserver', '--data-dir', '/dev/null/x'],
+      ['token', '--uid', '1', '--master-secret', 's'],
+      ['purge', ...data],
+      ['nodes', 'list', ...data],
+      ['users', 'list', ...data],
+      ['usage', ...data],
+      ['backup', '--to', join(dir, 'copy.db'), ...data],
+      ['import', '--from', `sqlite:${join(dir, 'none.db')}`, '--dry-run', ...data],
+    ];
+    const runs = await Promise.all(commands.map((args) => cli(args, { env })));
+    runs.forEach((run, i) =>
+      assert.match(
+        run.stderr,
+        /^syncstorage: warning: ignoring unknown variables SYNC_DATABSE_URL \(/,
+        commands[i]!.join(' '),
+      ),
+    );
+  });
+
   test('memcached refusing and unknown variables are warnings; the hint names the port; data 0700', async () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
