@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tests run against real servers and clients from Debian's packages:
-# memcached, PostgreSQL, MariaDB, nginx (reverse-proxy tests), Chromium (the
+# memcached, PostgreSQL, MariaDB, nginx and Caddy (reverse-proxy tests), Chromium (the
 # admin page), and python3-pylibmc (libmemcached, for interoperability);
 # g++ and make for node-gyp when CI rebuilds better-sqlite3 for Node 24.
 # Install what is missing if we may (root with apt-get); otherwise say
@@ -12,6 +12,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/bin/caddy ] || missing+=(caddy)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || missing+=(python3-pylibmc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -29,7 +30,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages start their own services; the tests start private ones on free ports.
-  for service in memcached postgresql mariadb nginx; do
+  for service in memcached postgresql mariadb nginx caddy; do
     (service "$service" stop || true) >/dev/null 2>&1
   done
 else

@@ -6,19 +6,13 @@
  *   const nginx = await startNginx((port) => `server { listen 127.0.0.1:${port}; … }`);
  *   after(() => nginx.stop());
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killWithTestProcess } from './child-cleanup.js';
-import { freePort, waitForPort } from './free-port.js';
+import { freePort } from './free-port.js';
+import { startListeningProcess, type ListeningServer } from './listening-process.js';
 
-export interface NginxServer {
-  readonly port: number;
-  /** "http://127.0.0.1:port" */
-  readonly origin: string;
-  stop(): Promise<void>;
-}
+export type NginxServer = ListeningServer;
 
 export function nginxBinary(): string {
   for (const candidate of [process.env.NGINX_BIN, '/usr/sbin/nginx']) {
@@ -55,39 +49,11 @@ export async function startNginx(servers: (port: number) => string): Promise<Ngi
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(
+  return startListeningProcess({
+    name: 'nginx',
     binary,
-    ['-p', prefix, '-c', conf, '-e', temp('error.log'), '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  killWithTestProcess(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await Promise.race([
-      waitForPort(port, '127.0.0.1', 10_000),
-      exited.then(() => {
-        throw new Error(`nginx exited at start: ${stderr}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    rmSync(prefix, { recursive: true, force: true });
-    throw error;
-  }
-  let stopped = false;
-  return {
+    args: ['-p', prefix, '-c', conf, '-e', temp('error.log'), '-g', 'daemon off;'],
     port,
-    origin: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(prefix, { recursive: true, force: true });
-    },
-  };
+    folder: prefix,
+  });
 }
