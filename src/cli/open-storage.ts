@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MemcachedClient, MemoryStore, type CacheStore } from '@syncstorage-ts/memcache';
+import type { MemcachedProbe } from '../admin/memcached-probe.js';
 import { cacheKeyKind } from '../admin/metrics/cache-key-kind.js';
 import { ObservedCacheStore, type CacheObserver } from '../admin/metrics/observed-cache-store.js';
 import { createCachedStorage } from '../storage/cached/index.js';
@@ -157,19 +158,25 @@ export async function openServeStorage(
 
 /**
  * A memcached that does not answer at start is a warning, not silence until
- * the first request: undefined when every server answers, else the line.
+ * the first request: each configured server is asked (`version`) on its own,
+ * and the line names every one that does not answer; undefined when all do.
  */
 export async function memcachedWarning(
   config: ServeConfig,
-  storage: SyncStorage,
+  probe: Pick<MemcachedProbe, 'probe'> | undefined,
 ): Promise<string | undefined> {
-  if (config.cache !== 'memcached') return undefined;
-  const health = (await storage.healthCheck().catch(() => ({ cache: false }))) as {
-    cache?: boolean;
-  };
-  if (health.cache !== false) return undefined;
+  if (config.cache !== 'memcached' || probe === undefined) return undefined;
+  const answers = await Promise.all(config.memcached.map((server) => probe.probe(server)));
+  const silent = config.memcached.filter((_, i) => !answers[i]);
+  if (silent.length === 0) return undefined;
+  const of = silent.length < config.memcached.length ? ` (of ${config.memcached.join(', ')})` : '';
   const cacheOnly = config.cacheOnlyCollections.length
-    ? `; cache-only collections (${config.cacheOnlyCollections.join(',')}) answer 503 until it does`
+    ? `; cache-only collections (${config.cacheOnlyCollections.join(',')}) whose keys are there answer 503`
     : '';
-  return `memcached ${config.memcached.join(',')} does not answer (check --memcached, SYNC_MEMCACHED_SERVERS): serving reads from the database, writes answer 503 until it does (issue 13)${cacheOnly}`;
+  // Each server holds its share of the keys, with no failover (issue 13).
+  return (
+    `memcached ${silent.join(', ')}${of} ${silent.length === 1 ? 'does' : 'do'} not answer ` +
+    `(check --memcached, SYNC_MEMCACHED_SERVERS): reads of the keys there go to the database, ` +
+    `writes that need them answer 503 meanwhile (issue 13)${cacheOnly}`
+  );
 }

@@ -26,7 +26,8 @@ import {
   openServeStorage,
 } from './open-storage.js';
 import { explainListenFailure } from './listen-startup-error.js';
-import { createServerMetrics, startOperatorSide, type OperatorSide } from './admin-listener.js';
+import { startUp } from './startup-cleanup.js';
+import { createServerMetrics, startOperatorSide } from './admin-listener.js';
 import { observeSqlDriver } from '../sql/observed-sql-driver.js';
 import { tokenServerAdmin } from '../admin/token-server-store-admin.js';
 import type { SqlStorage } from '../storage/sql/index.js';
@@ -48,88 +49,85 @@ export function registerServeCommand(program: Command, version: string): void {
   addTableOptions(command).action(async (flags: Record<string, unknown>) => {
     const config = commandConfig(flags);
     const logger = createLogger({ level: config.logLevel, buffered: true });
-    // The database first: a start that fails on it leaves no new secret behind.
-    // The metrics observe the database they then read the totals from; the
-    // driver is observed once, for storage and token server alike.
-    const opened: { database?: SqlStorage } = {};
-    const { metrics, probe } = createServerMetrics(config, () => opened.database);
-    const driver = observeSqlDriver(
-      await openDriver(config.database, { dataDir: config.dataDir }),
-      metrics,
-    );
-    const { storage, database, sharedCache } = await openServeStorage(
-      config,
-      logger,
-      driver,
-      metrics,
-    );
-    opened.database = database;
-    let masterSecret = config.masterSecret;
-    let createdSecretPath: string | undefined;
-    if (masterSecret === null) {
-      ensurePrivateFolder(config.dataDir, DATA_DIR_OPTION);
-      const stored = loadOrCreateMasterSecret(config.dataDir);
-      masterSecret = stored.secret;
-      if (stored.created) createdSecretPath = stored.path;
-    }
-    const serverConfig = resolveServerConfigFor({
-      masterSecret,
-      limits: config.limits,
-      quotaBytes: config.quotaBytes,
-      skewSeconds: config.skewSeconds,
-      trustProxy: config.trustProxy,
-      publicUrl: config.publicUrl,
-      retryAfterSeconds: config.retryAfterSeconds,
-      version,
-    });
-    if (
-      config.tokenserver.enabled &&
-      !serverConfig.publicUrl &&
-      /^(0\.0\.0\.0|::|\[::\])$/.test(config.host)
-    ) {
-      logger.warn(
-        `tokens will name http://${config.host}:${config.port} as the storage node: set --public-url to the URL clients reach`,
+    const started = await startUp(async (opened) => {
+      // The database first: a start that fails on it leaves no new secret behind.
+      // The metrics observe the database they then read the totals from; the
+      // driver is observed once, for storage and token server alike.
+      const directory: { database?: SqlStorage } = {};
+      const { metrics, probe } = createServerMetrics(config, () => directory.database);
+      if (probe) opened(() => probe.close());
+      const driver = observeSqlDriver(
+        await openDriver(config.database, { dataDir: config.dataDir }),
+        metrics,
       );
-    }
-    const tokenserver = config.tokenserver.enabled
-      ? await openTokenserver({
-          config,
-          masterSecret,
-          storageDriver: driver,
-          // Tokens name this node; it must be the URL clients reach (with its path).
-          defaultNode: serverConfig.publicUrl ?? `http://${config.host}:${config.port}`,
-          logger,
-          observer: metrics,
-        }).catch(async (error: unknown) => {
-          await storage.close();
-          throw error;
-        })
-      : undefined;
-    const cacheWarning = await memcachedWarning(config, storage);
-    if (cacheWarning) {
-      warnAtStart(cacheWarning);
-      logger.warn({ memcached: config.memcached }, cacheWarning);
-    }
-    const app = buildApp({
-      storage,
-      config: serverConfig,
-      logger,
-      tokenserver,
-      observer: metrics,
-      sharedCache,
-    });
-    try {
-      await app.listen({ host: config.host, port: config.port });
-    } catch (error) {
-      await app.close().catch(() => undefined);
-      await probe?.close();
-      await tokenserver?.close();
-      await storage.close();
-      throw explainListenFailure(config, error);
-    }
-    let operator: OperatorSide;
-    try {
-      operator = await startOperatorSide({
+      opened(() => driver.close());
+      const { storage, database, sharedCache } = await openServeStorage(
+        config,
+        logger,
+        driver,
+        metrics,
+      );
+      opened(() => storage.close());
+      directory.database = database;
+      let masterSecret = config.masterSecret;
+      let createdSecretPath: string | undefined;
+      if (masterSecret === null) {
+        ensurePrivateFolder(config.dataDir, DATA_DIR_OPTION);
+        const stored = loadOrCreateMasterSecret(config.dataDir);
+        masterSecret = stored.secret;
+        if (stored.created) createdSecretPath = stored.path;
+      }
+      const serverConfig = resolveServerConfigFor({
+        masterSecret,
+        limits: config.limits,
+        quotaBytes: config.quotaBytes,
+        skewSeconds: config.skewSeconds,
+        trustProxy: config.trustProxy,
+        publicUrl: config.publicUrl,
+        retryAfterSeconds: config.retryAfterSeconds,
+        version,
+      });
+      if (
+        config.tokenserver.enabled &&
+        !serverConfig.publicUrl &&
+        /^(0\.0\.0\.0|::|\[::\])$/.test(config.host)
+      ) {
+        logger.warn(
+          `tokens will name http://${config.host}:${config.port} as the storage node: set --public-url to the URL clients reach`,
+        );
+      }
+      const tokenserver = config.tokenserver.enabled
+        ? await openTokenserver({
+            config,
+            masterSecret,
+            storageDriver: driver,
+            // Tokens name this node; it must be the URL clients reach (with its path).
+            defaultNode: serverConfig.publicUrl ?? `http://${config.host}:${config.port}`,
+            logger,
+            observer: metrics,
+          })
+        : undefined;
+      if (tokenserver) opened(() => tokenserver.close());
+      const cacheWarning = await memcachedWarning(config, probe);
+      if (cacheWarning) {
+        warnAtStart(cacheWarning);
+        logger.warn({ memcached: config.memcached }, cacheWarning);
+      }
+      const app = buildApp({
+        storage,
+        config: serverConfig,
+        logger,
+        tokenserver,
+        observer: metrics,
+        sharedCache,
+      });
+      opened(() => app.close());
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (error) {
+        throw explainListenFailure(config, error);
+      }
+      const operator = await startOperatorSide({
         config,
         storage: { storage, directory: database },
         ...(tokenserver && { tokenServer: tokenServerAdmin(tokenserver.store) }),
@@ -137,13 +135,10 @@ export function registerServeCommand(program: Command, version: string): void {
         probe,
         logger,
       });
-    } catch (error) {
-      await app.close().catch(() => undefined);
-      await probe?.close();
-      await tokenserver?.close();
-      await storage.close();
-      throw error;
-    }
+      return { storage, tokenserver, app, operator, serverConfig, masterSecret, createdSecretPath };
+    });
+    const { storage, tokenserver, app, operator, serverConfig, masterSecret, createdSecretPath } =
+      started;
     if (createdSecretPath !== undefined) {
       // Once listening (a start that fails prints only its error), on the
       // terminal only, never in the JSON logs.

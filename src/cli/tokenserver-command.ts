@@ -13,8 +13,9 @@ import { addTableOptions, commandConfig } from './command-options.js';
 import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { TOKENSERVER_OPTIONS } from './config/option-table.js';
 import { stopOnSignals } from './graceful-shutdown.js';
-import { startOperatorSide, type OperatorSide } from './admin-listener.js';
+import { startOperatorSide } from './admin-listener.js';
 import { explainListenFailure } from './listen-startup-error.js';
+import { startUp } from './startup-cleanup.js';
 import { openTokenserver } from './open-tokenserver.js';
 import { DATA_DIR_OPTION, ensurePrivateFolder } from './open-storage.js';
 import { redactUrl } from './serve-command.js';
@@ -52,32 +53,30 @@ export function registerTokenserverCommand(program: Command, version: string): v
       const masterSecret = config.masterSecret ?? loadOrCreateMasterSecret(config.dataDir).secret;
       const logger = createLogger({ level: config.logLevel, buffered: true });
       const metrics = new ServerMetrics();
-      const tokenserver = await openTokenserver({
-        config,
-        masterSecret,
-        logger,
-        observer: metrics,
-      });
-      const app = buildTokenserverApp({ tokenserver, logger, version, observer: metrics });
-      let operator: OperatorSide;
-      try {
+      const { tokenserver, app, operator } = await startUp(async (opened) => {
+        const tokenserver = await openTokenserver({
+          config,
+          masterSecret,
+          logger,
+          observer: metrics,
+        });
+        opened(() => tokenserver.close());
+        const app = buildTokenserverApp({ tokenserver, logger, version, observer: metrics });
+        opened(() => app.close());
         try {
           await app.listen({ host: config.host, port: config.port });
         } catch (error) {
           throw explainListenFailure(config, error);
         }
         // The admin listener explains its own failures (--admin-listen).
-        operator = await startOperatorSide({
+        const operator = await startOperatorSide({
           config,
           tokenServer: tokenServerAdmin(tokenserver.store),
           metrics,
           logger,
         });
-      } catch (error) {
-        await app.close().catch(() => undefined);
-        await tokenserver.close();
-        throw error;
-      }
+        return { tokenserver, app, operator };
+      });
       const nodes = await tokenserver.store.listNodes();
       logger.info(
         {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
 import {
   freePort,
+  startMemcached,
   startPostgres,
   waitForPort,
   type PostgresServer,
@@ -25,6 +26,8 @@ interface Run {
 
 interface RunOptions {
   env?: Record<string, string>;
+  /** Killed after this long (default 30 s): a start that fails must also exit. */
+  timeoutMs?: number;
   /** Run as this uid/gid (root ignores file modes; `nobody` does not). */
   user?: { uid: number; gid: number };
 }
@@ -40,7 +43,7 @@ function cli(args: string[], options: RunOptions = {}): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -163,6 +166,14 @@ describe('start-up failures', () => {
       /database "no_such_database" does not exist/,
     );
     assertOneLine(await cli(['serve', '--database', 'redis://x']), /--database.*expected sqlite/);
+    // A step after the database opened fails (--public-url is checked with the
+    // master secret): the database is closed again and the process exits.
+    const late = await cli(
+      ['serve', '--database', postgres.url, '--master-secret', 's', '--public-url', 'ftp://x'],
+      { timeoutMs: 15_000 },
+    );
+    assert.equal(late.code, 2, 'exited by itself');
+    assertOneLine(late, /invalid --public-url \(SYNC_PUBLIC_URL/);
   });
 
   test('the token server: its database, a bad JWK or FxA URL, a port in use', async () => {
@@ -296,7 +307,12 @@ describe('start-up failures', () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
     const port = await freePort();
+    // Two servers, one answering: the warning names the one that does not.
+    const memcached = await startMemcached();
+    after(() => memcached.stop());
+    const liveMemcached = memcached.address;
     const deadMemcached = `127.0.0.1:${await freePort()}`;
+    const servers = `${liveMemcached},${deadMemcached}`;
     const child = spawn(
       process.execPath,
       [
@@ -304,7 +320,7 @@ describe('start-up failures', () => {
         'tsx',
         MAIN,
         'serve',
-        ...['--port', String(port), '--data-dir', dataDir, '--memcached', deadMemcached],
+        ...['--port', String(port), '--data-dir', dataDir, '--memcached', servers],
         ...['--admin-listen', 'off'],
       ],
       { env: { ...process.env, SYNC_PROT: '9000', SYNC_LOGLEVEL: 'x' }, stdio: 'pipe' },
@@ -317,7 +333,12 @@ describe('start-up failures', () => {
     await waitForPort(port, '127.0.0.1', 20_000);
     await until(() => stderr.includes('token --uid 1'));
     assert.match(stderr, /warning: ignoring unknown variables SYNC_LOGLEVEL, SYNC_PROT/);
-    assert.match(stderr, new RegExp(`warning: memcached ${deadMemcached} does not answer`));
+    assert.match(
+      stderr,
+      new RegExp(
+        `warning: memcached ${deadMemcached} \\(of ${liveMemcached}, ${deadMemcached}\\) does not answer`,
+      ),
+    );
     assert.match(stderr, new RegExp(`token --uid 1 --data-dir \\S+ --port ${port}\\n`));
     assert.equal((await fetch(`http://127.0.0.1:${port}/__heartbeat__`)).status, 200);
     // The buffered log is flushed on a timer: the line shows within a second or so.
