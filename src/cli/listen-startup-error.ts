@@ -3,7 +3,20 @@
  * line naming --port or --host: a port in use, a privileged port, an
  * address this machine does not have.
  */
+import type { FastifyInstance } from 'fastify';
 import { errorCodes, StartupError } from './startup-error.js';
+
+/** `app.listen` on --host/--port; a failure is the StartupError that names which to change. */
+export async function listenOnPublicPort(
+  app: Pick<FastifyInstance, 'listen'>,
+  where: { host: string; port: number },
+): Promise<void> {
+  try {
+    await app.listen({ host: where.host, port: where.port });
+  } catch (error) {
+    throw explainListenFailure(where, error);
+  }
+}
 
 export function explainListenFailure(
   where: { host: string; port: number },

@@ -25,7 +25,7 @@ import {
   openDriver,
   openServeStorage,
 } from './open-storage.js';
-import { explainListenFailure } from './listen-startup-error.js';
+import { listenOnPublicPort } from './listen-startup-error.js';
 import { startUp } from './startup-cleanup.js';
 import { createServerMetrics, startOperatorSide } from './admin-listener.js';
 import { observeSqlDriver } from '../sql/observed-sql-driver.js';
@@ -122,11 +122,7 @@ export function registerServeCommand(program: Command, version: string): void {
         sharedCache,
       });
       opened(() => app.close());
-      try {
-        await app.listen({ host: config.host, port: config.port });
-      } catch (error) {
-        throw explainListenFailure(config, error);
-      }
+      await listenOnPublicPort(app, config);
       const operator = await startOperatorSide({
         config,
         storage: { storage, directory: database },

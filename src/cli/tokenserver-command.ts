@@ -14,7 +14,7 @@ import { loadOrCreateMasterSecret } from './config/master-secret.js';
 import { TOKENSERVER_OPTIONS } from './config/option-table.js';
 import { stopOnSignals } from './graceful-shutdown.js';
 import { startOperatorSide } from './admin-listener.js';
-import { explainListenFailure } from './listen-startup-error.js';
+import { listenOnPublicPort } from './listen-startup-error.js';
 import { startUp } from './startup-cleanup.js';
 import { openTokenserver } from './open-tokenserver.js';
 import { DATA_DIR_OPTION, ensurePrivateFolder } from './open-storage.js';
@@ -63,11 +63,7 @@ export function registerTokenserverCommand(program: Command, version: string): v
         opened(() => tokenserver.close());
         const app = buildTokenserverApp({ tokenserver, logger, version, observer: metrics });
         opened(() => app.close());
-        try {
-          await app.listen({ host: config.host, port: config.port });
-        } catch (error) {
-          throw explainListenFailure(config, error);
-        }
+        await listenOnPublicPort(app, config);
         // The admin listener explains its own failures (--admin-listen).
         const operator = await startOperatorSide({
           config,
