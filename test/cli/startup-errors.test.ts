@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSqlStorage } from '../../src/storage/sql/index.js';
 import {
   freePort,
+  startMariadb,
   startMemcached,
   startPostgres,
   waitForPort,
@@ -174,6 +175,30 @@ describe('start-up failures', () => {
     );
     assert.equal(late.code, 2, 'exited by itself');
     assertOneLine(late, /invalid --public-url \(SYNC_PUBLIC_URL/);
+  });
+
+  test('MySQL/MariaDB: password refused, database missing, unreachable', async () => {
+    const mariadb = await startMariadb();
+    after(() => mariadb.stop());
+    const url = new URL(mariadb.url);
+    const wrong = new URL(url);
+    wrong.password = 'wrong-pw';
+    const missing = new URL(url);
+    missing.pathname = '/no_such_database';
+    const dead = `mysql://u:p@127.0.0.1:${await freePort()}/db`;
+    const [refused, absent, unreachable] = await Promise.all(
+      [wrong.href, missing.href, dead].map((database) =>
+        cli(['serve', '--database', database, '--master-secret', 's']),
+      ),
+    );
+    assertOneLine(
+      refused!,
+      /the database at mysql:\/\/root:\*\*\*@\S+ refused user root: wrong password/,
+      /--database \(SYNC_SYNCSTORAGE__DATABASE_URL\)$/,
+    );
+    assert.doesNotMatch(refused!.stderr, /wrong-pw/);
+    assertOneLine(absent!, /the database "no_such_database" does not exist/, /--database/);
+    assertOneLine(unreachable!, /cannot reach the database .*connection refused/, /--database/);
   });
 
   test('the token server: its database, a bad JWK or FxA URL, a port in use', async () => {
