@@ -19,7 +19,7 @@ import type { SyncStorage } from '../storage/sync-storage.js';
 import type { DatabaseClaimMode } from '../sql/database-claim.js';
 import type { ServeConfig } from './config/load-config.js';
 import { DATABASE_OPTION, explainDatabaseFailure } from './database-startup-error.js';
-import { causeMessage, StartupError } from './startup-error.js';
+import { causeMessage, DATA_DIR_OPTION, StartupError } from './startup-error.js';
 
 export interface OpenDatabaseOptions {
   /** The data folder: a SQLite file inside it is blamed on --data-dir, elsewhere on --database. */
@@ -33,7 +33,7 @@ export interface OpenDatabaseOptions {
   option?: string;
 }
 
-export const DATA_DIR_OPTION = '--data-dir (SYNC_DATA_DIR)';
+export { DATA_DIR_OPTION };
 
 /** A folder for our files: created 0700 (it holds the secret and the data). */
 export function ensurePrivateFolder(path: string, option: string): void {

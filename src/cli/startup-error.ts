@@ -12,6 +12,9 @@
  *   });
  */
 
+/** The data folder option, as start-up lines name it. */
+export const DATA_DIR_OPTION = '--data-dir (SYNC_DATA_DIR)';
+
 export class StartupError extends Error {
   readonly code = 'STARTUP_FAILED';
   /** The option to change, as the user writes it (flag and variable), when one applies. */

@@ -297,6 +297,19 @@ describe('start-up failures', () => {
     assert.deepEqual(readdirSync(dir), [], 'no folder, secret or database created');
   });
 
+  test('a data folder where the admin token cannot be read names the file and --data-dir', async () => {
+    const adminPort = await freePort();
+    const serve = [...['serve', '--database', 'sqlite::memory:', '--master-secret', 's']];
+    assertOneLine(
+      await cli([
+        ...serve,
+        ...['--data-dir', '/dev/null/x', '--admin-listen', `127.0.0.1:${adminPort}`],
+      ]),
+      /cannot read \/dev\/null\/x\/admin-token: ENOTDIR/,
+      /--data-dir \(SYNC_DATA_DIR\)$/,
+    );
+  });
+
   test('--log-level debug adds the stack', async () => {
     const run = await cli(['serve', '--database', 'sqlite:/dev/null/x.db', '--log-level', 'debug']);
     assert.notEqual(run.code, 0);
